@@ -1,0 +1,35 @@
+"""The `stormproof` command line.
+
+Each subcommand lives in its own `chaos/_cli_*.py` module and is registered here; the modules import
+their heavy dependencies inside the command so `stormproof --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from chaos import __version__
+
+app = typer.Typer(
+    name="stormproof",
+    help="Contract testing and fault injection for service clients.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Contract testing and fault injection for service clients."""
+
+
+@app.command()
+def version() -> None:
+    """Print the stormproof version."""
+    typer.echo(f"stormproof {__version__}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
