@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 from fastapi import FastAPI
 
-from providers import _notifications, _users
+from providers import _notifications, _payments, _users
 from providers._states import StateRegistry, StateTemplate
 from providers._testmode import COMMON_STATE_NAMES
 
@@ -18,12 +18,14 @@ SERVICES: tuple[ServiceName, ...] = get_args(ServiceName)
 _FACTORIES: dict[str, Callable[..., FastAPI]] = {
     "users": _users.create_users_app,
     "notifications": _notifications.create_notifications_app,
+    "payments": _payments.create_payments_app,
 }
 
 STATE_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "users": _users.STATE_NAMES + COMMON_STATE_NAMES,
         "notifications": _notifications.STATE_NAMES + COMMON_STATE_NAMES,
+        "payments": _payments.STATE_NAMES + COMMON_STATE_NAMES,
     }
 )
 
