@@ -13,14 +13,30 @@ from providers._apps import (
     missing_states,
 )
 from providers._errors import ERROR_TYPES, ApiError
+from providers._faults import FaultRuleSpec
+from providers._server import (
+    DEFAULT_HOST,
+    ProviderGroup,
+    ProviderServer,
+    ProviderStartError,
+    serve,
+    serve_all,
+)
 
 __all__ = [
+    "DEFAULT_HOST",
     "ERROR_TYPES",
     "SERVICES",
     "STATE_NAMES",
     "ApiError",
+    "FaultRuleSpec",
+    "ProviderGroup",
+    "ProviderServer",
+    "ProviderStartError",
     "ServiceName",
     "create_app",
     "find_state",
     "missing_states",
+    "serve",
+    "serve_all",
 ]

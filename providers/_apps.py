@@ -69,7 +69,11 @@ def missing_states(service: ServiceName, states: Iterable[str]) -> list[str]:
     """The state names (in the given order, without duplicates) no handler of `service` knows.
 
     The empty state name (Pact's generic setup) always counts as handled.
+
+    Raises:
+        ValueError: Unknown service name.
     """
+    _check_service(service)
     seen: dict[str, None] = {}
     for state in states:
         if state and find_state(service, state) is None:

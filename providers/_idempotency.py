@@ -95,7 +95,9 @@ class IdempotencyStore:
     def complete(self, key: str, status: int, body: Any) -> None:
         """Store the response of the request that held the key."""
         with self._lock:
-            record = self._records.setdefault(key, _Record(None))
+            record = self._records.get(key)
+            if record is None:  # a reset happened while the request ran: keep it forgotten
+                return
             record.status, record.body, record.done = status, body, True
 
     def abandon(self, key: str) -> None:
