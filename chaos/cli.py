@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from chaos import __version__
+from chaos._cli_providers import providers_command
 
 app = typer.Typer(
     name="stormproof",
@@ -28,6 +29,9 @@ def _root() -> None:
 def version() -> None:
     """Print the stormproof version."""
     typer.echo(f"stormproof {__version__}")
+
+
+app.command("providers")(providers_command)
 
 
 def main() -> None:
