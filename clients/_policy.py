@@ -1,0 +1,194 @@
+"""Resilience policies: immutable, with production defaults, overridable from code and env."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Self
+
+__all__ = ["BreakerPolicy", "ResiliencePolicy", "RetryPolicy"]
+
+_ENV_PREFIX = "STORMPROOF_"
+
+
+def _check(condition: bool, name: str, rule: str, value: object) -> None:
+    if not condition:
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+
+
+def _positive(name: str, value: float) -> None:
+    _check(math.isfinite(value) and value > 0, name, "a finite number > 0", value)
+
+
+def _non_negative(name: str, value: float) -> None:
+    _check(math.isfinite(value) and value >= 0, name, "a finite number >= 0", value)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How failed attempts are retried.
+
+    Attributes:
+        max_attempts: Attempts per logical call, including the first (1 disables retries).
+        initial_backoff_s: Backoff ceiling before the second attempt.
+        max_backoff_s: Cap of the backoff ceiling.
+        multiplier: Growth of the ceiling per attempt (exponential backoff).
+        max_retry_after_s: Longest ``Retry-After`` honoured; longer requests are shortened.
+    """
+
+    max_attempts: int = 3
+    initial_backoff_s: float = 0.1
+    max_backoff_s: float = 2.0
+    multiplier: float = 2.0
+    max_retry_after_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        _check(self.max_attempts >= 1, "max_attempts", "an integer >= 1", self.max_attempts)
+        _non_negative("initial_backoff_s", self.initial_backoff_s)
+        _non_negative("max_backoff_s", self.max_backoff_s)
+        _check(self.multiplier >= 1, "multiplier", "a number >= 1", self.multiplier)
+        _non_negative("max_retry_after_s", self.max_retry_after_s)
+
+    def backoff_ceiling(self, attempt: int) -> float:
+        """Return the full-jitter ceiling after failed attempt ``attempt`` (1-based).
+
+        Args:
+            attempt: The attempt that just failed.
+
+        Returns:
+            ``min(max_backoff_s, initial_backoff_s * multiplier ** (attempt - 1))``.
+        """
+        exponent = min(attempt - 1, 64)
+        return min(self.max_backoff_s, self.initial_backoff_s * self.multiplier**exponent)
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    """Circuit breaker settings (one breaker per client instance).
+
+    Attributes:
+        enabled: False turns the breaker off (every call goes through).
+        failure_threshold: Consecutive failed attempts that open the breaker.
+        reset_timeout_s: Seconds the breaker stays open before admitting trial calls.
+        half_open_max_calls: Trial calls allowed in flight at once while half-open.
+        success_threshold: Successful trial calls that close the breaker again.
+    """
+
+    enabled: bool = True
+    failure_threshold: int = 5
+    reset_timeout_s: float = 30.0
+    half_open_max_calls: int = 1
+    success_threshold: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("failure_threshold", "half_open_max_calls", "success_threshold"):
+            value = getattr(self, name)
+            _check(value >= 1, name, "an integer >= 1", value)
+        _non_negative("reset_timeout_s", self.reset_timeout_s)
+
+
+@dataclass(frozen=True, slots=True)
+class ResiliencePolicy:
+    """Everything that decides how a client behaves under faults.
+
+    Build variations with ``dataclasses.replace``::
+
+        fast = replace(ResiliencePolicy(), deadline_s=2.0, retry=RetryPolicy(max_attempts=1))
+
+    Attributes:
+        connect_timeout_s: Connect timeout of each attempt.
+        read_timeout_s: Timeout of each socket read of each attempt.
+        deadline_s: Wall-clock bound of a whole logical call, retries and waits included.
+        pool_maxsize: Connections kept per host (set it to the number of sharing threads).
+        retry: Retry settings.
+        breaker: Circuit breaker settings.
+    """
+
+    connect_timeout_s: float = 2.0
+    read_timeout_s: float = 5.0
+    deadline_s: float = 10.0
+    pool_maxsize: int = 32
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+
+    def __post_init__(self) -> None:
+        _positive("connect_timeout_s", self.connect_timeout_s)
+        _positive("read_timeout_s", self.read_timeout_s)
+        _positive("deadline_s", self.deadline_s)
+        _check(self.pool_maxsize >= 1, "pool_maxsize", "an integer >= 1", self.pool_maxsize)
+
+    @classmethod
+    def from_env(
+        cls,
+        service: str,
+        base: ResiliencePolicy | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Self:
+        """Read a policy from environment variables.
+
+        Each field is read from ``STORMPROOF_<SERVICE>_<FIELD>``, else ``STORMPROOF_<FIELD>``,
+        else taken from ``base``. Nested fields are prefixed: ``STORMPROOF_RETRY_MAX_ATTEMPTS``,
+        ``STORMPROOF_PAYMENTS_BREAKER_RESET_TIMEOUT_S``, ``STORMPROOF_USERS_DEADLINE_S``.
+
+        Args:
+            service: Service name (``users``, ``notifications``, ``payments``).
+            base: Values for unset variables (production defaults when None).
+            environ: Variables to read (``os.environ`` when None).
+
+        Returns:
+            The policy.
+
+        Raises:
+            ValueError: A variable is not a valid value; the message names the variable.
+        """
+        env = os.environ if environ is None else environ
+        start = base if base is not None else cls()
+        scoped = f"{_ENV_PREFIX}{service.upper()}_"
+        changes = _read_fields(start, "", env, scoped)
+        return replace(start, **changes)  # type: ignore[return-value]
+
+
+def _read_fields(obj: Any, prefix: str, env: Mapping[str, str], scoped: str) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        name = f"{prefix}{f.name}".upper()
+        if dataclasses.is_dataclass(value):
+            nested = _read_fields(value, f"{name}_", env, scoped)
+            if nested:
+                changes[f.name] = replace(value, **nested)  # type: ignore[type-var]
+            continue
+        for var in (f"{scoped}{name}", f"{_ENV_PREFIX}{name}"):
+            if var in env:
+                parsed = _parse(var, env[var], type(value))
+                try:  # every rule is per field, so checking one field alone is exact
+                    replace(obj, **{f.name: parsed})
+                except ValueError as exc:
+                    raise ValueError(f"environment variable {var}: {exc}") from None
+                changes[f.name] = parsed
+                break
+    return changes
+
+
+def _parse(var: str, raw: str, kind: type) -> Any:
+    text = raw.strip()
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        number = float(text)
+    except ValueError:
+        expected = {bool: "true or false", int: "an integer"}.get(kind, "a number")
+        raise ValueError(f"environment variable {var} must be {expected}, got {raw!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"environment variable {var} must be a finite number, got {raw!r}")
+    return number
