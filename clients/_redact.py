@@ -18,8 +18,11 @@ LOGGER_NAME = "stormproof.clients"
 REDACTED = "[REDACTED]"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(?:(?:bearer|basic)\s+)?[^'\",}\s]+"),
+        rf"\1{REDACTED}",
+    ),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {REDACTED}"),
-    (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+"), rf"\1{REDACTED}"),
     (
         re.compile(
             r"(?i)((?:payment_method_token|card_number|cvv|cvc|token|password|secret)"
