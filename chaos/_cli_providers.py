@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from types import FrameType
@@ -29,6 +30,9 @@ def providers_command(
     test_mode: Annotated[
         bool, typer.Option("--test-mode", help="Enable the /_test endpoints (faults, states).")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="Do not log one line per request on stderr.")
+    ] = False,
 ) -> None:
     """Serve the users, notification and payment providers until Ctrl-C."""
     from providers import SERVICES, ProviderStartError, serve_all  # noqa: PLC0415 - fast --help
@@ -49,6 +53,12 @@ def providers_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 
+    if not quiet:
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        request_log = logging.getLogger("providers.requests")
+        request_log.addHandler(stream)
+        request_log.setLevel(logging.INFO)
     stop = threading.Event()
 
     def _on_signal(_signum: int, _frame: FrameType | None) -> None:

@@ -84,6 +84,10 @@ def build_provider_app(
         for router in test_routers:
             app.include_router(router)
     app.add_middleware(
-        ProviderMiddleware, faults=ctx.faults, requests=ctx.requests, test_mode=ctx.test_mode
+        ProviderMiddleware,
+        service=ctx.service,
+        faults=ctx.faults,
+        requests=ctx.requests,
+        test_mode=ctx.test_mode,
     )
     return app

@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -28,6 +29,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("providers")
+# One INFO line per answered request (test endpoints and /healthz excluded); silent unless the
+# application configures logging, as `stormproof providers` does.
+request_logger = logging.getLogger("providers.requests")
 
 MALFORMED_BODY = b"<html><body>upstream error (malformed by a stormproof fault rule)"
 _TRUNCATED_PREFIX = b'{"id": "truncated-by-a-stormproof-fault-rule'
@@ -73,15 +77,23 @@ class ProviderMiddleware:
 
     Args:
         app: The wrapped ASGI app.
+        service: The service name, for log lines.
         faults: The app's fault rules (consulted only in test mode).
         requests: The app's request log.
         test_mode: Whether fault rules apply.
     """
 
     def __init__(
-        self, app: ASGIApp, *, faults: FaultStore, requests: RequestLog, test_mode: bool
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        faults: FaultStore,
+        requests: RequestLog,
+        test_mode: bool,
     ) -> None:
         self.app = app
+        self.service = service
         self.faults = faults
         self.requests = requests
         self.test_mode = test_mode
@@ -96,6 +108,7 @@ class ProviderMiddleware:
         method, path = str(scope["method"]), str(scope["path"])
         internal = is_internal(path)
         outcome: dict[str, Any] = {"status": None, "started": False}
+        started_at = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -119,9 +132,40 @@ class ProviderMiddleware:
                     await send_with_id(message)
         finally:
             if not internal:
-                self.requests.record(
-                    method, path, headers.get("idempotency-key"), outcome["status"]
+                key = headers.get("idempotency-key")
+                self.requests.record(method, path, key, outcome["status"])
+                self._log(
+                    method, path, key, outcome["status"], request_id=request_id, since=started_at
                 )
+
+    def _log(
+        self,
+        method: str,
+        path: str,
+        key: str | None,
+        status: int | None,
+        *,
+        request_id: str,
+        since: float,
+    ) -> None:
+        elapsed_ms = round((time.perf_counter() - since) * 1000, 1)
+        request_logger.info(
+            "%s %s %s -> %s in %.1f ms",
+            self.service,
+            method,
+            path,
+            status,
+            elapsed_ms,
+            extra={
+                "service": self.service,
+                "method": method,
+                "path": path,
+                "status": status,
+                "elapsed_ms": elapsed_ms,
+                "request_id": request_id,
+                "idempotency_key": key,
+            },
+        )
 
     async def _run_captured(self, scope: Scope, receive: Receive) -> list[Message]:
         captured: list[Message] = []

@@ -73,6 +73,7 @@ def test_cli_serves_all_three_and_stops_on_ctrl_c():
         while (line := rest.get(timeout=5)) is not None:
             tail.append(line)
         assert "stopped\n" in tail
+        assert "users POST /users -> 201 in" in proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
