@@ -10,6 +10,7 @@ import typer
 
 from chaos import __version__
 from chaos._cli_providers import providers_command
+from chaos._cli_proxy import proxy_command
 
 app = typer.Typer(
     name="stormproof",
@@ -32,6 +33,7 @@ def version() -> None:
 
 
 app.command("providers")(providers_command)
+app.command("proxy")(proxy_command)
 
 
 def main() -> None:

@@ -1,0 +1,85 @@
+"""``stormproof proxy``: the embedded Toxiproxy server as a drop-in for ``toxiproxy-server``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+@contextlib.contextmanager
+def _json_logs() -> Iterator[None]:
+    """Log ``stormproof.toxiproxy`` as JSON lines on stdout, like toxiproxy-server does."""
+    from pythonjsonlogger.json import JsonFormatter  # noqa: PLC0415 - keep --help fast
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level"},
+        )
+    )
+    logger = logging.getLogger("stormproof.toxiproxy")
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = saved
+
+
+def proxy_command(
+    host: Annotated[
+        str, typer.Option("--host", "-host", help="Host for the API to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-port", help="Port for the API.")] = 8474,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-config", help="JSON file of proxies to create on startup."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", "-seed", help="Seed for toxicity rolls, jitter and slicing."),
+    ] = None,
+) -> None:
+    """Run a Toxiproxy 2.12-compatible server (same API, same flags as toxiproxy-server)."""
+    from chaos.toxiproxy._server import (  # noqa: PLC0415 - keep --help fast
+        ConfigError,
+        ToxiproxyServer,
+        new_event_loop,
+    )
+
+    server = ToxiproxyServer(host, port, seed=seed, config=config)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await server.start()
+        typer.echo(f"stormproof toxiproxy listening on {server.url}", err=True)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+
+    try:
+        with _json_logs(), asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(serve())
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot serve the API on {host}:{port}: {exc}", err=True)
+        raise typer.Exit(1) from None

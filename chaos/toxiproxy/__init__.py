@@ -1,0 +1,34 @@
+"""Toxiproxy for stormproof: an embedded Toxiproxy 2.12-compatible server and a typed client.
+
+``EmbeddedToxiproxy`` runs the server in a background thread; ``stormproof proxy`` runs it as
+a drop-in for ``toxiproxy-server``. ``ToxiproxyClient`` talks to it or to a real Toxiproxy.
+"""
+
+from chaos.toxiproxy._client import ToxiproxyClient
+from chaos.toxiproxy._errors import (
+    ToxiproxyBadRequestError,
+    ToxiproxyConflictError,
+    ToxiproxyConnectionError,
+    ToxiproxyError,
+    ToxiproxyNotFoundError,
+    ToxiproxyServerError,
+)
+from chaos.toxiproxy._models import Proxy, ProxySpec, Toxic, ToxicSpec
+from chaos.toxiproxy._server import ConfigError, EmbeddedToxiproxy, ToxiproxyServer
+
+__all__ = [
+    "ConfigError",
+    "EmbeddedToxiproxy",
+    "Proxy",
+    "ProxySpec",
+    "Toxic",
+    "ToxicSpec",
+    "ToxiproxyBadRequestError",
+    "ToxiproxyClient",
+    "ToxiproxyConflictError",
+    "ToxiproxyConnectionError",
+    "ToxiproxyError",
+    "ToxiproxyNotFoundError",
+    "ToxiproxyServer",
+    "ToxiproxyServerError",
+]

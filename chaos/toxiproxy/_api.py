@@ -1,0 +1,194 @@
+"""The HTTP API of Toxiproxy 2.12 on aiohttp: the same 13 routes, bodies and status codes."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from chaos.toxiproxy import _jsonio as j
+from chaos.toxiproxy._api_error import ApiError
+from chaos.toxiproxy._collection import ProxyCollection
+
+log = logging.getLogger("stormproof.toxiproxy")
+
+TOXIPROXY_VERSION = "2.12.0"
+COLLECTION: web.AppKey[ProxyCollection] = web.AppKey("collection", ProxyCollection)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_request_ids = itertools.count(1)
+_id_prefix = os.urandom(4).hex()
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=j.encode(data), status=status, content_type="application/json")
+
+
+def _error(exc: ApiError) -> web.Response:
+    # Go's http.Error: the JSON text, a newline, and a text/plain content type.
+    body = j.encode({"error": exc.message, "status": exc.status}) + b"\n"
+    return web.Response(
+        body=body,
+        status=exc.status,
+        headers={"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@web.middleware
+async def _middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = f"{_id_prefix}{next(_request_ids):08x}"
+    try:
+        if request.headers.get("User-Agent", "").startswith("Mozilla/"):
+            response: web.StreamResponse = web.Response(
+                text="User agent not allowed\n", status=403, content_type="text/plain"
+            )
+        else:
+            response = await handler(request)
+    except ApiError as exc:
+        response = _error(exc)
+    except web.HTTPMethodNotAllowed:
+        response = web.Response(status=405)
+    except web.HTTPNotFound:
+        response = web.Response(text="404 page not found\n", status=404, content_type="text/plain")
+    except web.HTTPException as exc:
+        response = _error(ApiError(exc.reason, exc.status))
+    except Exception as exc:  # the server must answer, whatever the input
+        log.exception("API handler failed", extra={"event": "api.error", "path": request.path})
+        response = _error(ApiError(f"internal error: {exc}", 500))
+    response.headers["X-Toxiproxy-Request-Id"] = request_id
+    log.debug(
+        "api request",
+        extra={
+            "event": "api.request",
+            "method": request.method,
+            "path": request.path_qs,
+            "status": response.status,
+            "request_id": request_id,
+            "client": request.remote,
+            "user_agent": request.headers.get("User-Agent", ""),
+        },
+    )
+    return response
+
+
+async def _body(request: web.Request) -> Any:
+    return j.decode(await request.read())
+
+
+def _collection(request: web.Request) -> ProxyCollection:
+    return request.app[COLLECTION]
+
+
+async def _proxy_index(request: web.Request) -> web.Response:
+    proxies = _collection(request).proxies
+    return _json({name: proxies[name].to_json() for name in sorted(proxies)})
+
+
+async def _proxy_create(request: web.Request) -> web.Response:
+    proxy = await _collection(request).create(await _body(request))
+    return _json(proxy.to_json(), status=201)
+
+
+async def _populate(request: web.Request) -> web.Response:
+    proxies, error = await _collection(request).populate(await _body(request))
+    # Go marshals an empty result slice as null.
+    listed = [proxy.to_json() for proxy in proxies] or None
+    if error is None:
+        return _json({"proxies": listed}, status=201)
+    log.warning("populate failed", extra={"event": "proxy.populate_failed", "error": error.message})
+    body = {"error": error.message, "status": error.status, "proxies": listed}
+    return _json(body, status=error.status)
+
+
+async def _proxy_show(request: web.Request) -> web.Response:
+    return _json(_collection(request).get(request.match_info["proxy"]).to_json())
+
+
+async def _proxy_update(request: web.Request) -> web.Response:
+    name = request.match_info["proxy"]
+    collection = _collection(request)
+    collection.get(name)  # 404 before looking at the body, as Toxiproxy does
+    proxy = await collection.update(name, await _body(request))
+    return _json(proxy.to_json())
+
+
+async def _proxy_delete(request: web.Request) -> web.Response:
+    await _collection(request).delete(request.match_info["proxy"])
+    return web.Response(status=204)
+
+
+async def _toxic_index(request: web.Request) -> web.Response:
+    proxy = _collection(request).get(request.match_info["proxy"])
+    return _json([toxic.to_json() for toxic in proxy.toxics()])
+
+
+async def _toxic_create(request: web.Request) -> web.Response:
+    name = request.match_info["proxy"]
+    collection = _collection(request)
+    collection.get(name)
+    toxic = await collection.add_toxic(name, await _body(request))
+    return _json(toxic.to_json())
+
+
+async def _toxic_show(request: web.Request) -> web.Response:
+    proxy = _collection(request).get(request.match_info["proxy"])
+    toxic = proxy.find_toxic(request.match_info["toxic"])
+    if toxic is None:
+        raise ApiError("toxic not found", 404)
+    return _json(toxic.to_json())
+
+
+async def _toxic_update(request: web.Request) -> web.Response:
+    proxy_name, toxic_name = request.match_info["proxy"], request.match_info["toxic"]
+    collection = _collection(request)
+    proxy = collection.get(proxy_name)
+    if proxy.find_toxic(toxic_name) is None:
+        raise ApiError("toxic not found", 404)
+    toxic = await collection.update_toxic(proxy_name, toxic_name, await _body(request))
+    return _json(toxic.to_json())
+
+
+async def _toxic_delete(request: web.Request) -> web.Response:
+    await _collection(request).remove_toxic(
+        request.match_info["proxy"], request.match_info["toxic"]
+    )
+    return web.Response(status=204)
+
+
+async def _reset(request: web.Request) -> web.Response:
+    await _collection(request).reset()
+    return web.Response(status=204)
+
+
+async def _version(request: web.Request) -> web.Response:
+    return web.Response(
+        body=f'{{"version": "{TOXIPROXY_VERSION}"}}\n'.encode(),
+        headers={"Content-Type": "application/json;charset=utf-8"},
+    )
+
+
+def build_app(collection: ProxyCollection) -> web.Application:
+    """The aiohttp application serving `collection`."""
+    app = web.Application(middlewares=[_middleware], client_max_size=4 * 1024 * 1024)
+    app[COLLECTION] = collection
+    r = app.router
+    r.add_post("/reset", _reset)
+    r.add_get("/proxies", _proxy_index, allow_head=False)
+    r.add_post("/proxies", _proxy_create)
+    r.add_post("/populate", _populate)
+    r.add_get("/proxies/{proxy}", _proxy_show, allow_head=False)
+    r.add_post("/proxies/{proxy}", _proxy_update)
+    r.add_patch("/proxies/{proxy}", _proxy_update)
+    r.add_delete("/proxies/{proxy}", _proxy_delete)
+    r.add_get("/proxies/{proxy}/toxics", _toxic_index, allow_head=False)
+    r.add_post("/proxies/{proxy}/toxics", _toxic_create)
+    r.add_get("/proxies/{proxy}/toxics/{toxic}", _toxic_show, allow_head=False)
+    r.add_post("/proxies/{proxy}/toxics/{toxic}", _toxic_update)
+    r.add_patch("/proxies/{proxy}/toxics/{toxic}", _toxic_update)
+    r.add_delete("/proxies/{proxy}/toxics/{toxic}", _toxic_delete)
+    r.add_get("/version", _version, allow_head=False)
+    return app

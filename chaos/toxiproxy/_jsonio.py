@@ -1,0 +1,151 @@
+"""JSON in and out with the quirks of Go's encoding/json, which Toxiproxy clients rely on.
+
+Decoding reads the first JSON value and ignores trailing bytes, matches field names
+case-insensitively, treats ``null`` as "absent", and reports type mismatches in Go's words.
+Encoding is compact with ``<``, ``>`` and ``&`` escaped, and whole floats printed as integers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
+
+
+_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def decode(body: bytes) -> Any:
+    """Decode the first JSON value of a request body.
+
+    Raises:
+        ApiError: 400 ``bad request body: ...`` for an empty or malformed body.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BAD_REQUEST_BODY.joined(f"invalid UTF-8: {exc.reason}") from None
+    text = text.lstrip(" \t\r\n")
+    if not text:
+        raise BAD_REQUEST_BODY.joined("EOF")
+    try:
+        value, _ = _decoder.raw_decode(text)
+    except json.JSONDecodeError as exc:
+        raise BAD_REQUEST_BODY.joined(f"invalid JSON: {exc.msg} at offset {exc.pos}") from None
+    except ValueError as exc:
+        raise BAD_REQUEST_BODY.joined(str(exc)) from None
+    return value
+
+
+def json_kind(value: object) -> str:
+    """Go's name for the JSON type of a decoded value."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def type_error(value: object, where: str, go_type: str) -> ApiError:
+    """``bad request body: json: cannot unmarshal X into Go struct field W of type T``."""
+    kind = json_kind(value)
+    if kind == "number":
+        kind = f"number {value}"
+    return BAD_REQUEST_BODY.joined(
+        f"json: cannot unmarshal {kind} into Go struct field {where} of type {go_type}"
+    )
+
+
+def expect_object(value: object, go_type: str) -> dict[str, Any]:
+    """Check that a decoded body is an object, as decoding into a Go struct requires."""
+    if isinstance(value, dict):
+        return value
+    if value is None:
+        return {}
+    raise BAD_REQUEST_BODY.joined(
+        f"json: cannot unmarshal {json_kind(value)} into Go value of type {go_type}"
+    )
+
+
+def field(obj: Mapping[str, Any], name: str) -> Any:
+    """The value of a field, matched case-insensitively (last match wins, as in Go)."""
+    found: Any = None
+    for key, value in obj.items():
+        if key == name or key.lower() == name:
+            found = value
+    return found
+
+
+def get_str(obj: Mapping[str, Any], name: str, where: str, default: str) -> str:
+    """A string field, or `default` when absent or null."""
+    value = field(obj, name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise type_error(value, where, "string")
+    return value
+
+
+def get_bool(obj: Mapping[str, Any], name: str, where: str, default: bool) -> bool:
+    """A boolean field, or `default` when absent or null."""
+    value = field(obj, name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise type_error(value, where, "bool")
+    return value
+
+
+def get_float(obj: Mapping[str, Any], name: str, where: str, default: float) -> float:
+    """A number field, or `default` when absent or null."""
+    value = field(obj, name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise type_error(value, where, "float32")
+    return float(value)
+
+
+def as_int(value: object, where: str, go_type: str) -> int:
+    """An integer attribute; whole floats such as ``100.0`` are accepted too."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise type_error(value, where, go_type)
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise type_error(value, where, go_type)
+        value = int(value)
+    if not _INT64[0] <= value <= _INT64[1]:
+        raise type_error(value, where, go_type)
+    return value
+
+
+def _compact(value: object) -> object:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_compact(v) for v in value]
+    return value
+
+
+def encode(value: object) -> bytes:
+    """Encode like Go's ``json.Marshal``: compact, HTML-safe, whole floats as integers."""
+    text = json.dumps(_compact(value), separators=(",", ":"), ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode("utf-8")

@@ -1,0 +1,182 @@
+"""One direction of one proxied connection: source socket, toxic chain, destination socket.
+
+With no toxic the link is a pass-through: the source protocol writes straight into the
+destination transport. A toxic added to a live link becomes the chain's head from the next
+read on, so bytes already written are never reordered, and bytes held by a removed toxic are
+handed to whatever follows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from chaos.toxiproxy._toxics import Chunk, Stage, Target, ToxicKind
+
+if TYPE_CHECKING:
+    from chaos.toxiproxy._connection import Connection, Side
+
+PAUSED_BY_DEST = 1  # the destination's write buffer is full
+PAUSED_BY_CHAIN = 2  # toxics hold more than CHAIN_HIGH bytes
+
+# Bytes a toxic chain may hold before the source is paused. Large enough that a latency toxic
+# on a fast stream keeps the pipe full (Toxiproxy buffers up to 1024 reads of 32 KiB).
+CHAIN_HIGH = 32 * 1024 * 1024
+CHAIN_LOW = CHAIN_HIGH // 2
+
+
+class Link:
+    """Moves bytes one way and is the sink at the end of its toxic chain."""
+
+    __slots__ = (
+        "conn",
+        "direction",
+        "dst",
+        "dst_dead",
+        "dst_write",
+        "fast",
+        "head",
+        "in_done",
+        "inflight",
+        "loop",
+        "out_done",
+        "pause_flags",
+        "src",
+        "stages",
+    )
+
+    def __init__(
+        self,
+        conn: Connection,
+        direction: str,
+        src: Side,
+        dst: Side,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.conn = conn
+        self.direction = direction
+        self.src = src
+        self.dst = dst
+        self.loop = loop
+        self.stages: list[Stage] = []
+        self.head: Target = self
+        self.fast = True
+        self.dst_write = dst.transport.write
+        self.dst_dead = False
+        self.inflight = 0
+        self.pause_flags = 0
+        self.in_done = False
+        self.out_done = False
+
+    # -- source side ---------------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        """Data read from the source, when the link is not a plain pass-through."""
+        self.inflight += len(data)
+        self.head.push(Chunk(data, monotonic()))
+        if self.inflight > CHAIN_HIGH:
+            self.pause(PAUSED_BY_CHAIN)
+
+    def source_ended(self, kind: str) -> None:
+        """The source sent EOF (`kind` EOF) or its socket is gone (`kind` CLOSE)."""
+        if not self.in_done:
+            self.in_done = True
+            self.head.end(kind)
+
+    # -- sink (end of the chain) ---------------------------------------------------------
+    def push(self, chunk: Chunk) -> None:
+        """Write a chunk that made it through the chain."""
+        data = chunk.data
+        self.inflight -= len(data)
+        if not self.dst_dead:
+            self.dst_write(data)
+        if self.pause_flags & PAUSED_BY_CHAIN and self.inflight < CHAIN_LOW:
+            self.resume(PAUSED_BY_CHAIN)
+
+    def end(self, kind: str) -> None:
+        """The chain's output ended."""
+        if not self.out_done:
+            self.out_done = True
+            self.conn.link_ended(self, kind)
+
+    def dropped(self, size: int) -> None:
+        """A toxic discarded `size` bytes."""
+        self.inflight -= size
+        if self.pause_flags & PAUSED_BY_CHAIN and self.inflight < CHAIN_LOW:
+            self.resume(PAUSED_BY_CHAIN)
+
+    # -- flow control --------------------------------------------------------------------
+    def pause(self, reason: int) -> None:
+        """Stop reading the source for `reason` (a PAUSED_BY_* flag)."""
+        if not self.pause_flags:
+            transport = self.src.transport
+            if not transport.is_closing():
+                transport.pause_reading()
+        self.pause_flags |= reason
+
+    def resume(self, reason: int) -> None:
+        """Lift `reason`; read the source again when no reason is left."""
+        if self.pause_flags & reason:
+            self.pause_flags &= ~reason
+            if not self.pause_flags:
+                transport = self.src.transport
+                if not transport.is_closing():
+                    transport.resume_reading()
+
+    # -- the chain -----------------------------------------------------------------------
+    def add_stage(
+        self,
+        kind: ToxicKind,
+        name: str,
+        attrs: dict[str, int],
+        toxicity: float,
+        rng: random.Random,
+    ) -> None:
+        """Append a toxic to the end of the chain."""
+        if self.out_done:
+            return
+        stage = kind.stage(self, name=name, attrs=attrs, toxicity=toxicity, rng=rng, target=self)
+        if self.stages:
+            self.stages[-1].next = stage
+        else:
+            self.head = stage
+        self.stages.append(stage)
+        self.fast = False
+
+    def update_stage(self, name: str, attrs: dict[str, int], toxicity: float) -> None:
+        """Reconfigure a toxic in place."""
+        for stage in self.stages:
+            if stage.name == name:
+                stage.update(attrs, toxicity)
+                return
+
+    def remove_stage(self, name: str) -> None:
+        """Take a toxic out, passing on whatever it held."""
+        index = next((i for i, s in enumerate(self.stages) if s.name == name), None)
+        if index is None:
+            return
+        stage = self.stages.pop(index)
+        after = stage.next
+        if index:
+            self.stages[index - 1].next = after
+        else:
+            self.head = after
+        chunks, end = stage.detach()
+        for chunk in chunks:
+            after.push(chunk)
+        if end is not None:
+            after.end(end)
+        self.fast = not self.stages and not self.dst_dead and not self.in_done
+
+    def destination_lost(self) -> None:
+        """The destination socket is gone: drop everything still in the chain."""
+        self.dst_dead = True
+        self.fast = False
+        self.out_done = True
+        self.cancel()
+
+    def cancel(self) -> None:
+        """Stop every toxic's timers."""
+        for stage in self.stages:
+            stage.cancel()

@@ -1,0 +1,200 @@
+"""A proxy of the embedded server: its listener, live connections and toxic chains."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chaos.toxiproxy._addr import bind_listener, bound_address, resolve, split_host_port
+from chaos.toxiproxy._connection import DOWNSTREAM, UPSTREAM, ClientSide
+from chaos.toxiproxy._toxics import ToxicKind
+
+if TYPE_CHECKING:
+    from chaos.toxiproxy._connection import Connection
+    from chaos.toxiproxy._link import Link
+
+log = logging.getLogger("stormproof.toxiproxy")
+
+RngFactory = Callable[[str, int, str, str], random.Random]
+
+
+@dataclass
+class ToxicState:
+    """A toxic as configured on a proxy (the API's view, shared by all its links)."""
+
+    name: str
+    kind: ToxicKind
+    stream: str  # as the client spelled it; Toxiproxy echoes it back unchanged
+    direction: str  # "upstream" or "downstream"
+    toxicity: float
+    attrs: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """The toxic's JSON object, fields in Toxiproxy's order."""
+        return {
+            "attributes": dict(self.attrs),
+            "name": self.name,
+            "type": self.kind.type_name,
+            "stream": self.stream,
+            "toxicity": self.toxicity,
+        }
+
+
+class ProxyState:
+    """One proxy: listens when enabled and runs every accepted connection through its toxics."""
+
+    def __init__(
+        self,
+        name: str,
+        listen: str,
+        upstream: str,
+        loop: asyncio.AbstractEventLoop,
+        rng_for: RngFactory,
+    ) -> None:
+        self.name = name
+        self.listen = listen
+        self.upstream = upstream
+        self.upstream_addr = split_host_port(upstream)
+        self.enabled = False
+        self.loop = loop
+        self.rng_for = rng_for
+        self.chains: dict[str, list[ToxicState]] = {UPSTREAM: [], DOWNSTREAM: []}
+        self.connections: set[Connection] = set()
+        self._listener: asyncio.Server | None = None
+        self._next_cid = 0
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Listen on `listen` (which becomes the bound address, e.g. the picked port).
+
+        Raises:
+            ApiError: The address does not parse, resolve or bind.
+        """
+        family, sockaddr, shown = await resolve(self.listen)
+        sock = bind_listener(family, sockaddr, shown)
+        try:
+            self._listener = await self.loop.create_server(
+                lambda: ClientSide(self), sock=sock, backlog=1024
+            )
+        except OSError:
+            sock.close()
+            raise
+        self.listen = bound_address(sock)
+        self.enabled = True
+        log.info(
+            "started proxy",
+            extra={
+                "event": "proxy.started",
+                "proxy": self.name,
+                "listen": self.listen,
+                "upstream": self.upstream,
+            },
+        )
+
+    def stop(self) -> None:
+        """Stop listening and close every live connection."""
+        if not self.enabled:
+            return
+        self.enabled = False
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        for conn in list(self.connections):
+            conn.shutdown()
+        log.info(
+            "terminated proxy",
+            extra={"event": "proxy.stopped", "proxy": self.name, "listen": self.listen},
+        )
+
+    async def differs(self, listen: str, upstream: str) -> bool:
+        """Whether `listen`/`upstream` differ from this proxy's (listen compared resolved)."""
+        _, _, shown = await resolve(listen)
+        return self.listen != shown or self.upstream != upstream
+
+    def set_upstream(self, upstream: str) -> None:
+        """Change the upstream (applies to new connections)."""
+        self.upstream_addr = split_host_port(upstream)
+        self.upstream = upstream
+
+    # -- connections ---------------------------------------------------------------------
+    def register(self, conn: Connection) -> int:
+        """Track a new connection; returns its number (1, 2, ...) on this proxy."""
+        self._next_cid += 1
+        self.connections.add(conn)
+        if not self.enabled:
+            self.loop.call_soon(conn.shutdown)
+        return self._next_cid
+
+    def unregister(self, conn: Connection) -> None:
+        """Forget a finished connection."""
+        self.connections.discard(conn)
+
+    def start_links(self, conn: Connection) -> None:
+        """Give a new connection's links the current toxics."""
+        for link in (conn.up, conn.down):
+            if link is not None:
+                for toxic in self.chains[link.direction]:
+                    self._add_to_link(link, conn.cid, toxic)
+
+    def _add_to_link(self, link: Link, cid: int, toxic: ToxicState) -> None:
+        rng = self.rng_for(self.name, cid, link.direction, toxic.name)
+        link.add_stage(toxic.kind, toxic.name, toxic.attrs, toxic.toxicity, rng)
+
+    def _links(self, direction: str) -> list[tuple[Link, int]]:
+        links = []
+        for conn in self.connections:
+            link = conn.up if direction == UPSTREAM else conn.down
+            if link is not None:
+                links.append((link, conn.cid))
+        return links
+
+    # -- toxics --------------------------------------------------------------------------
+    def find_toxic(self, name: str) -> ToxicState | None:
+        """The toxic called `name`, in either direction."""
+        for chain in self.chains.values():
+            for toxic in chain:
+                if toxic.name == name:
+                    return toxic
+        return None
+
+    def toxics(self) -> list[ToxicState]:
+        """All toxics, upstream chain first, as Toxiproxy lists them."""
+        return [*self.chains[UPSTREAM], *self.chains[DOWNSTREAM]]
+
+    def add_toxic(self, toxic: ToxicState) -> None:
+        """Append a toxic to its chain and to every live link in its direction."""
+        self.chains[toxic.direction].append(toxic)
+        for link, cid in self._links(toxic.direction):
+            self._add_to_link(link, cid, toxic)
+
+    def update_toxic(self, toxic: ToxicState, attrs: dict[str, int], toxicity: float) -> None:
+        """Reconfigure a toxic everywhere it runs."""
+        toxic.attrs = attrs
+        toxic.toxicity = toxicity
+        for link, _ in self._links(toxic.direction):
+            link.update_stage(toxic.name, attrs, toxicity)
+
+    def remove_toxic(self, toxic: ToxicState) -> None:
+        """Remove a toxic everywhere; what it held goes on downstream."""
+        self.chains[toxic.direction].remove(toxic)
+        for link, _ in self._links(toxic.direction):
+            link.remove_stage(toxic.name)
+
+    def reset_toxics(self) -> None:
+        """Remove every toxic."""
+        for toxic in self.toxics():
+            self.remove_toxic(toxic)
+
+    def to_json(self) -> dict[str, Any]:
+        """The proxy's JSON object with its toxics, as ``GET /proxies/{proxy}`` shows it."""
+        return {
+            "name": self.name,
+            "listen": self.listen,
+            "upstream": self.upstream,
+            "enabled": self.enabled,
+            "toxics": [toxic.to_json() for toxic in self.toxics()],
+        }

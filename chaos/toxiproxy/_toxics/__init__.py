@@ -1,0 +1,89 @@
+"""Toxic types: one module per type, registered by name, plus attribute parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
+from chaos.toxiproxy._jsonio import as_int, json_kind
+from chaos.toxiproxy._toxics import (
+    bandwidth,
+    latency,
+    limit_data,
+    noop,
+    reset_peer,
+    slicer,
+    slow_close,
+    timeout,
+)
+from chaos.toxiproxy._toxics._base import (
+    CLOSE,
+    EOF,
+    RESET,
+    Chunk,
+    LinkContext,
+    Stage,
+    Target,
+    ToxicKind,
+)
+
+KINDS: dict[str, ToxicKind] = {
+    module.KIND.type_name: module.KIND
+    for module in (latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, noop)
+}
+
+__all__ = [
+    "CLOSE",
+    "EOF",
+    "KINDS",
+    "RESET",
+    "Chunk",
+    "LinkContext",
+    "Stage",
+    "Target",
+    "ToxicKind",
+    "parse_attributes",
+]
+
+
+def parse_attributes(
+    kind: ToxicKind, raw: object, base: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """Merge JSON attributes over `base` (or the defaults) and check every value.
+
+    Unknown attribute names are ignored, as Toxiproxy ignores them.
+
+    Raises:
+        ApiError: 400 when a value is not an integer or is out of the accepted range.
+    """
+    attrs = dict(base) if base is not None else kind.defaults()
+    if raw is not None:
+        if not isinstance(raw, dict):
+            raise BAD_REQUEST_BODY.joined(
+                f"json: cannot unmarshal {json_kind(raw)} into Go struct field "
+                f"ToxicWrapper.attributes of type toxics.{kind.go_struct}"
+            )
+        values: dict[str, Any] = raw
+        for spec in kind.attrs:
+            for key, value in values.items():
+                if value is not None and (key == spec.name or key.lower() == spec.name):
+                    where = f"{kind.go_struct}.attributes.{spec.name}"
+                    attrs[spec.name] = as_int(value, where, spec.go_type)
+    for spec in kind.attrs:
+        value = attrs[spec.name]
+        if not spec.minimum <= value <= spec.maximum:
+            bound = (
+                f"at least {spec.minimum}" if value < spec.minimum else f"at most {spec.maximum}"
+            )
+            unit = f" ({spec.why})" if spec.why else ""
+            raise ApiError(
+                f"invalid {kind.type_name} toxic: attribute {spec.name} must be {bound}{unit}, "
+                f"got {value}",
+                400,
+            )
+    if kind.check is not None:
+        problem = kind.check(attrs)
+        if problem:
+            raise ApiError(f"invalid {kind.type_name} toxic: {problem}", 400)
+    return attrs

@@ -1,0 +1,288 @@
+"""The pieces every toxic is built from: chunks, stages, timed queues and attribute specs.
+
+A link (one direction of one connection) runs its data through a chain of stages, one per
+toxic, ending in a sink that writes to the destination socket. Stages are plain callbacks on
+the event loop: ``push`` hands a chunk on, ``end`` hands on the end of the stream. A stage
+whose toxicity roll failed forwards everything untouched, as Toxiproxy's noop stand-in does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import monotonic
+from typing import ClassVar, Protocol
+
+# How a stream ends, as the sink carries it out on the destination socket:
+EOF = "eof"  # the source closed cleanly: half-close the destination (FIN)
+CLOSE = "close"  # a toxic ended the stream: close the destination socket
+RESET = "reset"  # reset_peer: close both sockets with SO_LINGER 0 (RST)
+
+MAX_MS = 2**31 - 1  # about 24.8 days; longer waits are almost surely a unit mistake
+MAX_INT64 = 2**63 - 1
+# Timers fire up to ~1 ms early on uvloop (millisecond clock); anything due within this
+# margin is released, anything later is re-armed, so injected delays stay within ~0.1 ms.
+_EARLY_MARGIN = 0.0001
+
+
+class Chunk:
+    """Bytes read from the source in one go, with the time they were read."""
+
+    __slots__ = ("data", "ts")
+
+    def __init__(self, data: bytes, ts: float) -> None:
+        self.data = data
+        self.ts = ts
+
+
+class Target(Protocol):
+    """Where a stage sends its output: the next stage or the link's sink."""
+
+    def push(self, chunk: Chunk) -> None:
+        """Take a chunk."""
+
+    def end(self, kind: str) -> None:
+        """Take the end of the stream."""
+
+
+class LinkContext(Protocol):
+    """What a stage needs from its link."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def dropped(self, size: int) -> None:
+        """Account for bytes a toxic discarded."""
+
+
+class Stage:
+    """One toxic on one link. Subclasses override the ``on_*`` hooks.
+
+    Attributes:
+        name: The toxic's name.
+        active: Result of the toxicity roll; an inactive stage forwards everything.
+        next: Where output goes; the link rewires it when toxics are added or removed.
+    """
+
+    __slots__ = ("active", "attrs", "link", "name", "next", "out_closed", "rng")
+
+    def __init__(
+        self,
+        link: LinkContext,
+        *,
+        name: str,
+        attrs: dict[str, int],
+        toxicity: float,
+        rng: random.Random,
+        target: Target,
+    ) -> None:
+        self.link = link
+        self.name = name
+        self.attrs = attrs
+        self.rng = rng
+        self.next = target
+        self.out_closed = False
+        self.active = rng.random() < toxicity
+        self.setup()
+        self.configured()
+
+    # -- interface used by the link ------------------------------------------------------
+    def push(self, chunk: Chunk) -> None:
+        """Take a chunk from the previous stage."""
+        if self.out_closed:
+            self.link.dropped(len(chunk.data))
+        elif self.active:
+            self.on_data(chunk)
+        else:
+            self.next.push(chunk)
+
+    def end(self, kind: str) -> None:
+        """Take the end of the stream from the previous stage."""
+        if self.out_closed:
+            return
+        if self.active:
+            self.on_end(kind)
+        else:
+            self.emit_end(kind)
+
+    def update(self, attrs: dict[str, int], toxicity: float) -> None:
+        """Apply new attributes and re-roll toxicity, keeping every byte already taken."""
+        chunks, end = self.drain()
+        self.attrs = attrs
+        self.active = self.rng.random() < toxicity
+        self.configured()
+        for chunk in chunks:
+            self.push(chunk)
+        if end is not None:
+            self.end(end)
+
+    def detach(self) -> tuple[list[Chunk], str | None]:
+        """Stop; return what must still go downstream (the toxic is being removed)."""
+        if self.out_closed:
+            self.drain()
+            return [], None
+        return self.drain()
+
+    def cancel(self) -> None:
+        """Stop all timers and drop buffered data (the connection is gone)."""
+        self.drain()
+
+    # -- helpers for subclasses ----------------------------------------------------------
+    def emit(self, chunk: Chunk) -> None:
+        """Send a chunk on."""
+        self.next.push(chunk)
+
+    def emit_end(self, kind: str) -> None:
+        """End this stage's output."""
+        if not self.out_closed:
+            self.out_closed = True
+            chunks, _ = self.drain()
+            for chunk in chunks:
+                self.link.dropped(len(chunk.data))
+            self.next.end(kind)
+
+    # -- hooks ---------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Create per-link state (timers, counters); called once, before `configured`."""
+
+    def configured(self) -> None:
+        """Called after creation and after every update."""
+
+    def on_data(self, chunk: Chunk) -> None:
+        """Handle a chunk while active (default: forward)."""
+        self.emit(chunk)
+
+    def on_end(self, kind: str) -> None:
+        """Handle the end of the stream while active (default: forward)."""
+        self.emit_end(kind)
+
+    def drain(self) -> tuple[list[Chunk], str | None]:
+        """Cancel timers; return buffered chunks and a held-back end of stream."""
+        return [], None
+
+
+class Timer:
+    """A one-shot timer on the monotonic clock, precise to about 0.1 ms."""
+
+    __slots__ = ("_callback", "_due", "_handle", "_loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+        self._loop = loop
+        self._callback = callback
+        self._handle: asyncio.Handle | None = None
+        self._due = 0.0
+
+    @property
+    def armed(self) -> bool:
+        """Whether the timer is pending."""
+        return self._handle is not None
+
+    def arm(self, due: float) -> None:
+        """Fire at monotonic time `due` (replacing any earlier arming)."""
+        self.cancel()
+        self._due = due
+        self._schedule(due - monotonic())
+
+    def _schedule(self, delay: float) -> None:
+        if delay <= 0:
+            self._handle = self._loop.call_soon(self._fire)
+        else:
+            self._handle = self._loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        remaining = self._due - monotonic()
+        if remaining > _EARLY_MARGIN:
+            # Early because of the loop's millisecond clock: wait out the rest; below 0.5 ms
+            # this yields to the loop once per iteration until due.
+            self._schedule(remaining)
+            return
+        self._handle = None
+        self._callback()
+
+    def cancel(self) -> None:
+        """Disarm."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+class TimedStage(Stage):
+    """A stage that releases chunks in order, each at a due time it computes on arrival."""
+
+    __slots__ = ("pending_end", "queue", "timer")
+
+    def setup(self) -> None:
+        self.queue: deque[tuple[float, Chunk]] = deque()
+        self.pending_end: str | None = None
+        self.timer = Timer(self.link.loop, self._release_due)
+
+    def schedule(self, due: float, chunk: Chunk) -> None:
+        """Queue a chunk for release at `due` (due times must not decrease)."""
+        self.queue.append((due, chunk))
+        if not self.timer.armed:
+            self.timer.arm(due)
+
+    def release(self, due: float, chunk: Chunk) -> None:
+        """Send a due chunk on (subclasses may stamp it first)."""
+        self.emit(chunk)
+
+    def _release_due(self) -> None:
+        queue = self.queue
+        limit = monotonic() + _EARLY_MARGIN
+        while queue and queue[0][0] <= limit:
+            due, chunk = queue.popleft()
+            self.release(due, chunk)
+            if self.out_closed:
+                return
+        if queue:
+            self.timer.arm(queue[0][0])
+        elif self.pending_end is not None:
+            kind, self.pending_end = self.pending_end, None
+            self.emit_end(kind)
+
+    def on_end(self, kind: str) -> None:
+        if self.queue:
+            self.pending_end = kind
+        else:
+            self.emit_end(kind)
+
+    def drain(self) -> tuple[list[Chunk], str | None]:
+        self.timer.cancel()
+        chunks = [chunk for _, chunk in self.queue]
+        self.queue.clear()
+        end, self.pending_end = self.pending_end, None
+        self.reset_schedule()
+        return chunks, end
+
+    def reset_schedule(self) -> None:
+        """Forget pacing state after a drain (chunks are re-pushed on update)."""
+
+
+@dataclass(frozen=True)
+class AttrSpec:
+    """One integer attribute of a toxic type, with the range this server accepts."""
+
+    name: str
+    go_type: str = "int64"
+    minimum: int = 0
+    maximum: int = MAX_MS
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class ToxicKind:
+    """A toxic type: its attributes, how to check them, and its stage class."""
+
+    type_name: str
+    go_struct: str
+    attrs: tuple[AttrSpec, ...]
+    stage: type[Stage]
+    check: Callable[[dict[str, int]], str | None] | None = None
+
+    registry: ClassVar[dict[str, ToxicKind]] = {}
+
+    def defaults(self) -> dict[str, int]:
+        """Attributes of a toxic created without any (all zero, as in Go)."""
+        return {spec.name: 0 for spec in self.attrs}

@@ -1,0 +1,49 @@
+"""reset_peer: on the first data (or close), waits ``timeout`` ms, then resets with TCP RST.
+
+The data is dropped. The reset closes both sockets with SO_LINGER 0, so the peers see
+ECONNRESET rather than a clean end of stream.
+"""
+
+from __future__ import annotations
+
+from time import monotonic
+
+from chaos.toxiproxy._toxics._base import RESET, AttrSpec, Chunk, Stage, Timer, ToxicKind
+
+
+class ResetPeerStage(Stage):
+    """Drops data; sends RST `timeout` ms after the first data arrived."""
+
+    __slots__ = ("timer", "triggered_at")
+
+    def setup(self) -> None:
+        self.timer = Timer(self.link.loop, self._reset)
+        self.triggered_at: float | None = None
+
+    def configured(self) -> None:
+        if self.active and self.triggered_at is not None:
+            self.timer.arm(self.triggered_at + self.attrs["timeout"] / 1000.0)
+
+    def _trigger(self) -> None:
+        if self.triggered_at is None:
+            self.triggered_at = monotonic()
+            self.configured()
+
+    def _reset(self) -> None:
+        self.emit_end(RESET)
+
+    def on_data(self, chunk: Chunk) -> None:
+        self.link.dropped(len(chunk.data))
+        self._trigger()
+
+    def on_end(self, kind: str) -> None:
+        self._trigger()
+
+    def drain(self) -> tuple[list[Chunk], str | None]:
+        self.timer.cancel()
+        return [], None
+
+
+KIND = ToxicKind(
+    "reset_peer", "ResetToxic", (AttrSpec("timeout", why="milliseconds"),), ResetPeerStage
+)

@@ -1,0 +1,50 @@
+"""timeout: swallows all data and closes the connection after ``timeout`` ms without data.
+
+``timeout`` 0 swallows data forever. As in Toxiproxy, removing the toxic closes every
+connection of its proxy in its direction (whether or not the toxicity roll picked them).
+"""
+
+from __future__ import annotations
+
+from time import monotonic
+
+from chaos.toxiproxy._toxics._base import CLOSE, AttrSpec, Chunk, Stage, Timer, ToxicKind
+
+
+class TimeoutStage(Stage):
+    """Drops data; ends the stream once it has been idle for the timeout."""
+
+    __slots__ = ("timer",)
+
+    def setup(self) -> None:
+        self.timer = Timer(self.link.loop, self._expire)
+
+    def configured(self) -> None:
+        self._restart()
+
+    def _restart(self) -> None:
+        timeout = self.attrs["timeout"]
+        if self.active and timeout > 0 and not self.out_closed:
+            self.timer.arm(monotonic() + timeout / 1000.0)
+
+    def _expire(self) -> None:
+        self.emit_end(CLOSE)
+
+    def on_data(self, chunk: Chunk) -> None:
+        self.link.dropped(len(chunk.data))
+        self._restart()
+
+    def drain(self) -> tuple[list[Chunk], str | None]:
+        self.timer.cancel()
+        return [], None
+
+    def detach(self) -> tuple[list[Chunk], str | None]:
+        self.timer.cancel()
+        if self.out_closed:
+            return [], None
+        return [], CLOSE
+
+
+KIND = ToxicKind(
+    "timeout", "TimeoutToxic", (AttrSpec("timeout", why="milliseconds"),), TimeoutStage
+)
