@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from chaos import __version__
+from chaos._cli_pact import pact_app
 from chaos._cli_providers import providers_command
 from chaos._cli_proxy import proxy_command
 
@@ -34,6 +35,7 @@ def version() -> None:
 
 app.command("providers")(providers_command)
 app.command("proxy")(proxy_command)
+app.add_typer(pact_app, name="pact")
 
 
 def main() -> None:

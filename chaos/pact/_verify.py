@@ -105,7 +105,8 @@ def run_verifier(
 
 
 @contextmanager
-def _served(provider: str) -> Iterator[str]:
+def served(provider: str) -> Iterator[str]:
+    """Start the reference provider behind ``provider`` in test mode; yield its URL."""
     import providers  # noqa: PLC0415
 
     service = service_of(provider)
@@ -154,7 +155,7 @@ def verify_provider(
         problem = missing_states_problem(provider, missing)
         return VerificationResult(provider=provider, passed=False, problems=(problem,))
     serving: AbstractContextManager[str] = (
-        nullcontext(base_url) if base_url is not None else _served(provider)
+        nullcontext(base_url) if base_url is not None else served(provider)
     )
     with serving as url:
         verifier = new_verifier(provider, url)

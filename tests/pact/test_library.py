@@ -27,8 +27,8 @@ def _write(path: Path, provider: str, interactions: list[dict[str, object]]) -> 
     return path
 
 
-def test_exports_are_sorted_and_complete() -> None:
-    assert chaos.pact.__all__ == sorted(chaos.pact.__all__)
+def test_exports_are_complete() -> None:
+    # ruff's RUF022 keeps __all__ sorted; every name in it must exist.
     for name in chaos.pact.__all__:
         assert getattr(chaos.pact, name) is not None
 

@@ -1,0 +1,203 @@
+"""`stormproof pact publish|verify|can-i-deploy`: the Pact Broker steps (optional at run time).
+
+Every command needs `PACT_BROKER_BASE_URL` and `PACT_BROKER_TOKEN` (or `PACT_BROKER_USERNAME` and
+`PACT_BROKER_PASSWORD`); without them it says what is missing and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from chaos.pact import BrokerConfig
+
+CONSUMER = "stormproof-clients"
+PROVIDERS = ("users-service", "notifications-service", "payments-service")
+_WIP_DAYS = 30
+
+pact_app = typer.Typer(
+    name="pact",
+    help="Pact Broker steps: publish pacts, verify providers from the broker, can-i-deploy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+VersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--version",
+        envvar="STORMPROOF_PACT_VERSION",
+        help="Application version to publish or check (default: the git commit).",
+        show_default=False,
+    ),
+]
+BranchOption = Annotated[
+    str | None,
+    typer.Option(
+        "--branch",
+        envvar="STORMPROOF_PACT_BRANCH",
+        help="Git branch of that version (default: the checked-out branch).",
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _config() -> BrokerConfig:
+    from chaos.pact import BrokerConfig, BrokerConfigError  # noqa: PLC0415 - fast --help
+
+    try:
+        return BrokerConfig.from_env()
+    except BrokerConfigError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _version(given: str | None) -> str:
+    from chaos.pact import git_commit  # noqa: PLC0415
+
+    version = given or git_commit()
+    if not version:
+        raise _fail("no version: not in a git repository; pass --version", 2)
+    return version
+
+
+def _branch(given: str | None) -> str | None:
+    from chaos.pact import git_branch  # noqa: PLC0415
+
+    return given or git_branch()
+
+
+@pact_app.command("publish")
+def publish_command(
+    *,
+    pact_dir: Annotated[
+        Path, typer.Option("--pact-dir", help="Folder of pact files to publish.")
+    ] = Path("contracts/pacts"),
+    version: VersionOption = None,
+    branch: BranchOption = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Extra version tag (repeatable).")
+    ] = None,
+    build_url: Annotated[
+        str | None, typer.Option("--build-url", help="Link to the CI build.")
+    ] = None,
+) -> None:
+    """Publish the consumer pacts with the git commit and branch."""
+    from chaos.pact import publish_pacts  # noqa: PLC0415
+
+    config = _config()
+    the_version, the_branch = _version(version), _branch(branch)
+    try:
+        result = publish_pacts(
+            config,
+            pact_dir,
+            version=the_version,
+            branch=the_branch,
+            tags=tag or (),
+            build_url=build_url,
+        )
+    except FileNotFoundError as exc:
+        raise _fail(str(exc), 2) from None
+    typer.echo(result.output.rstrip())
+    if not result.ok:
+        raise _fail(f"publishing failed (pact exit status {result.returncode})", 1)
+    typer.echo(f"published {pact_dir} as {CONSUMER} {the_version} (branch {the_branch or '-'})")
+
+
+@pact_app.command("verify")
+def verify_command(
+    *,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", help="Provider to verify, repeatable (default: all three)."),
+    ] = None,
+    version: VersionOption = None,
+    branch: BranchOption = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="A running provider (test mode) to verify; by default the reference provider "
+            "is started on a free 127.0.0.1 port.",
+        ),
+    ] = None,
+    include_wip_since: Annotated[
+        str | None,
+        typer.Option(
+            "--include-wip-since",
+            help=f"Include work-in-progress pacts since this date (default: {_WIP_DAYS} days ago).",
+            show_default=False,
+        ),
+    ] = None,
+    publish: Annotated[
+        bool, typer.Option("--publish/--no-publish", help="Publish the verification results.")
+    ] = True,
+) -> None:
+    """Verify providers against the pacts the broker selects, and publish the results."""
+    from chaos.pact import verify_from_broker  # noqa: PLC0415
+
+    config = _config()
+    the_version, the_branch = _version(version), _branch(branch)
+    try:
+        since = (
+            date.fromisoformat(include_wip_since)
+            if include_wip_since
+            else date.today() - timedelta(days=_WIP_DAYS)
+        )
+    except ValueError:
+        raise _fail(
+            f"--include-wip-since must be a date (YYYY-MM-DD), got {include_wip_since!r}", 2
+        ) from None
+    names = provider or list(PROVIDERS)
+    if base_url is not None and len(names) != 1:
+        raise _fail("--base-url verifies one provider: give exactly one --provider", 2)
+    failed = 0
+    for name in names:
+        try:
+            result = verify_from_broker(
+                config,
+                name,
+                provider_version=the_version,
+                provider_branch=the_branch,
+                base_url=base_url,
+                include_wip_since=since,
+                publish=publish,
+            )
+        except ValueError as exc:
+            raise _fail(str(exc), 2) from None
+        typer.echo(result.summary())
+        failed += not result.passed
+    if failed:
+        raise _fail(f"{failed} of {len(names)} provider(s) failed verification", 1)
+
+
+@pact_app.command("can-i-deploy")
+def can_i_deploy_command(
+    *,
+    pacticipant: Annotated[
+        str, typer.Option("--pacticipant", help="Application to check.")
+    ] = CONSUMER,
+    version: VersionOption = None,
+    to_environment: Annotated[
+        str, typer.Option("--to-environment", help="Environment to deploy to.")
+    ] = "production",
+) -> None:
+    """Ask the broker whether this version can be deployed (exit status 0: yes, 1: no)."""
+    from chaos.pact import can_i_deploy  # noqa: PLC0415
+
+    config = _config()
+    result = can_i_deploy(
+        config, pacticipant, version=_version(version), to_environment=to_environment
+    )
+    typer.echo(result.output.rstrip())
+    if not result.ok:
+        raise typer.Exit(1)
