@@ -110,17 +110,45 @@ def test_publish_sends_every_pact_with_version_and_branch(broker: StandInBroker)
     assert providers == {"users-service", "notifications-service", "payments-service"}
 
 
-def test_publish_defaults_to_the_git_commit_and_branch(broker: StandInBroker) -> None:
+def test_publish_defaults_to_the_git_commit_and_branch(
+    broker: StandInBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return done.stdout.strip()
 
-    code, output = _invoke("publish")
+    git("init", "-q", "-b", "feature-x")
+    (tmp_path / "f.txt").write_text("x", encoding="utf-8")
+    git("add", "f.txt")
+    git("commit", "-q", "-m", "one")
+    monkeypatch.chdir(tmp_path)
+    code, output = _invoke("publish", "--pact-dir", str(PACTS))
     assert code == 0, output
     body = broker.received("POST", "/contracts/publish")[0].body
     assert body["pacticipantVersionNumber"] == git("rev-parse", "HEAD")
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
-    assert body.get("branch") == (None if branch == "HEAD" else branch)
+    assert body["branch"] == "feature-x"
+
+    git("checkout", "-q", "--detach")
+    code, output = _invoke("publish", "--pact-dir", str(PACTS))
+    assert code == 0, output
+    assert "branch" not in broker.received("POST", "/contracts/publish")[-1].body
+
+
+def test_publish_outside_git_needs_a_version(
+    broker: StandInBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    code, output = _invoke("publish", "--pact-dir", str(PACTS))
+    assert code == 2
+    assert "pass --version" in output
+    assert broker.requests == []
 
 
 def test_publish_with_basic_auth_and_version_from_env(
