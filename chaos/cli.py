@@ -12,6 +12,7 @@ from chaos import __version__
 from chaos._cli_pact import pact_app
 from chaos._cli_providers import providers_command
 from chaos._cli_proxy import proxy_command
+from chaos._cli_run import report_command, run_command
 
 app = typer.Typer(
     name="stormproof",
@@ -34,6 +35,8 @@ def version() -> None:
 
 
 app.command("providers")(providers_command)
+app.command("run")(run_command)
+app.command("report")(report_command)
 app.command("proxy")(proxy_command)
 app.add_typer(pact_app, name="pact")
 

@@ -1,0 +1,151 @@
+"""`stormproof run` (contracts + the chaos matrix, scorecard, Allure) and `stormproof report`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEFAULT_OUTPUT = Path("stormproof-out/allure-results")
+DEFAULT_REPORT = Path("stormproof-out/allure-report")
+DEFAULT_PACTS = Path("contracts/pacts")
+
+_INI = """[pytest]
+addopts =
+filterwarnings =
+    ignore::DeprecationWarning
+"""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"stormproof: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(2)
+
+
+def _render(results: Path, report: Path) -> None:
+    from chaos.report import ReportRenderError, render_html  # noqa: PLC0415 - keep --help fast
+
+    typer.echo(f"Rendering the Allure report from {results} ...")
+    try:
+        page = render_html(results, report)
+    except ReportRenderError as exc:
+        typer.secho(
+            f"stormproof: HTML report not rendered: {exc}", fg=typer.colors.YELLOW, err=True
+        )
+        return
+    typer.secho(f"Allure report: {page}", fg=typer.colors.GREEN)
+
+
+def run_command(  # typer passes every option by keyword
+    *,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="folder for the Allure results")
+    ] = DEFAULT_OUTPUT,
+    report: Annotated[Path, typer.Option(help="folder for the HTML report")] = DEFAULT_REPORT,
+    seed: Annotated[int, typer.Option(help="seed of toxicity rolls, jitter and backoff")] = 0,
+    select: Annotated[
+        str | None, typer.Option(help="only scenarios whose name, service or tag contains this")
+    ] = None,
+    toxiproxy_url: Annotated[
+        str | None,
+        typer.Option(envvar="TOXIPROXY_URL", help="use this running Toxiproxy (not the embedded)"),
+    ] = None,
+    environment: Annotated[
+        Path | None,
+        typer.Option(help="attach to the proxy and providers described by this file"),
+    ] = None,
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Option("--scenarios", help="scenario files or folders (default: the shipped matrix)"),
+    ] = None,
+    pacts: Annotated[
+        Path, typer.Option(help="pact files to verify the providers against")
+    ] = DEFAULT_PACTS,
+    no_contracts: Annotated[
+        bool, typer.Option("--no-contracts", help="chaos only: skip provider verification")
+    ] = False,
+    no_html: Annotated[
+        bool, typer.Option("--no-html", help="do not render the HTML report")
+    ] = False,
+    weaken: Annotated[
+        str | None, typer.Option(hidden=True, help="test only: weaken the clients")
+    ] = None,
+) -> None:
+    """Verify the providers' contracts and run the chaos matrix; print a scorecard, write Allure."""
+    import pytest  # noqa: PLC0415 - keep --help fast
+
+    from chaos.runner import WEAKENINGS  # noqa: PLC0415
+    from chaos.scenario import ScenarioFileError, default_scenario_dir, load_scenarios  # noqa: PLC0415
+
+    if environment is not None and not environment.is_file():
+        raise _fail(f"environment file {environment} does not exist")
+    if weaken is not None and weaken not in WEAKENINGS:
+        raise _fail(f"--weaken must be one of {', '.join(WEAKENINGS)}")
+    roots = scenarios or [default_scenario_dir()]
+    for root in roots:
+        if not root.exists():
+            raise _fail(f"scenario path {root} does not exist")
+        try:
+            load_scenarios(root)
+        except ScenarioFileError as exc:
+            raise _fail(str(exc)) from None
+    args: list[str] = []
+    if not no_contracts:
+        if not pacts.is_dir() or not any(pacts.glob("*.json")):
+            raise _fail(
+                f"no pact files in {pacts}: pass --pacts DIR, or --no-contracts for chaos only"
+            )
+        args += ["--stormproof-pacts", str(pacts.resolve()), str(pacts.resolve())]
+    for root in roots:
+        args += ["--stormproof-scenarios", str(root.resolve()), str(root.resolve())]
+    args += [
+        "--alluredir",
+        str(output.resolve()),
+        "--clean-alluredir",
+        "--stormproof-seed",
+        str(seed),
+    ]
+    args += ["-p", "no:cacheprovider", "-v", "--tb=short", "-r", "fE"]
+    if select:
+        args += ["--stormproof-select", select]
+    if environment is not None:
+        args += ["--stormproof-environment", str(environment.resolve())]
+    elif toxiproxy_url:
+        args += ["--toxiproxy-url", toxiproxy_url]
+    if weaken:
+        args += ["--stormproof-weaken", weaken]
+    with tempfile.TemporaryDirectory(prefix="stormproof-run-") as work:
+        ini = Path(work) / "pytest.ini"
+        ini.write_text(_INI)
+        # Node ids read best relative to the folder that holds every scenario and pact file.
+        rootdir = os.path.commonpath([str(p.resolve()) for p in [*roots, pacts, Path.cwd()]])
+        code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
+    if not no_html:
+        _render(output, report)
+    if code != 0:
+        typer.secho("stormproof: the run failed (see the scorecard above)", fg=typer.colors.RED)
+        raise typer.Exit(int(code) or 1)
+    typer.secho("stormproof: all contracts and scenarios passed", fg=typer.colors.GREEN)
+
+
+def report_command(
+    *,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="folder with the Allure results")
+    ] = DEFAULT_OUTPUT,
+    report: Annotated[Path, typer.Option(help="folder for the HTML report")] = DEFAULT_REPORT,
+) -> None:
+    """Render the HTML report again from existing Allure results."""
+    from chaos.report import ReportRenderError, render_html  # noqa: PLC0415
+
+    try:
+        page = render_html(output, report)
+    except ReportRenderError as exc:
+        raise _fail(str(exc)) from None
+    typer.secho(f"Allure report: {page}", fg=typer.colors.GREEN)
+
+
+__all__ = ["report_command", "run_command"]

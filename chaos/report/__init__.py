@@ -1,0 +1,29 @@
+"""Reports: the terminal scorecard, the attempt timeline, and Allure results and HTML."""
+
+from chaos.report._allure_files import allurerc, categories, write_results_metadata
+from chaos.report._allure_observer import (
+    AllureObserver,
+    label_contract,
+    label_scenario,
+    record_verification,
+)
+from chaos.report._render import ReportRenderError, ensure_allure, render_html
+from chaos.report._scorecard import print_scorecard, scorecard_table
+from chaos.report._timeline import timeline_json, timeline_svg
+
+__all__ = [
+    "AllureObserver",
+    "ReportRenderError",
+    "allurerc",
+    "categories",
+    "ensure_allure",
+    "label_contract",
+    "label_scenario",
+    "print_scorecard",
+    "record_verification",
+    "render_html",
+    "scorecard_table",
+    "timeline_json",
+    "timeline_svg",
+    "write_results_metadata",
+]

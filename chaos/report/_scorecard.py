@@ -1,0 +1,50 @@
+"""The scorecard printed at the end of a run: service x fault, verdict, attempts, time, breaker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from chaos.runner import ScenarioResult
+
+
+def scorecard_table(results: Sequence[ScenarioResult]) -> Table:
+    """A rich table with one row per scenario."""
+    table = Table(title="stormproof chaos scorecard", show_lines=False, expand=False)
+    for column in ("service", "fault", "scenario", "verdict", "attempts", "slowest / deadline"):
+        table.add_column(column, no_wrap=column in ("service", "verdict"))
+    table.add_column("breaker path")
+    table.add_column("why it failed")
+    for result in sorted(results, key=lambda r: (r.scenario.service, r.scenario.name)):
+        calls = result.calls
+        attempts = [c.attempts for c in calls]
+        slowest = max((c.elapsed_s for c in calls), default=0.0)
+        verdict = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
+        lead = result.primary
+        table.add_row(
+            result.scenario.service,
+            ", ".join(result.scenario.fault_kinds),
+            result.scenario.name,
+            verdict,
+            f"{min(attempts)}-{max(attempts)}" if attempts and min(attempts) != max(attempts)
+            else str(attempts[0] if attempts else 0),
+            f"{slowest:.2f} / {result.scenario.profile.deadline_s:.2f} s",
+            " → ".join(result.breaker_path),
+            "" if lead is None else lead.category,
+        )  # fmt: skip
+    passed = sum(1 for r in results if r.passed)
+    table.caption = f"{passed}/{len(results)} scenarios passed"
+    return table
+
+
+def print_scorecard(results: Sequence[ScenarioResult], console: Console | None = None) -> None:
+    """Print the scorecard to the terminal (or `console`)."""
+    if console is None:
+        console = Console()
+        # Rich falls back to 80 columns when not on a terminal (CI logs): too narrow for the table.
+        console.width = max(console.width, 150)
+    console.print(scorecard_table(results))

@@ -1,0 +1,54 @@
+"""The chaos runner: environment, fault injection, scenario execution and judgement."""
+
+from chaos.runner._categories import ALL_CATEGORIES, HARNESS_ERROR, LEFTOVER_FAULT
+from chaos.runner._clients import WEAKENINGS, Weakening, operations, policy_for
+from chaos.runner._environment import (
+    SERVICES,
+    ChaosEnvironment,
+    ChaosEnvironmentError,
+    ServiceEndpoint,
+    read_environment_file,
+    start_environment,
+)
+from chaos.runner._injector import FaultInjector, describe_fault
+from chaos.runner._observer import NullObserver, RunObserver
+from chaos.runner._provider_control import ProviderControl, ProviderControlError
+from chaos.runner._records import (
+    AttemptRecord,
+    BreakerTransition,
+    CallRecord,
+    Finding,
+    PhaseRecord,
+)
+from chaos.runner._runner import ScenarioResult, ScenarioRunner, run_scenarios, scenario_seed
+
+__all__ = [
+    "ALL_CATEGORIES",
+    "HARNESS_ERROR",
+    "LEFTOVER_FAULT",
+    "SERVICES",
+    "WEAKENINGS",
+    "AttemptRecord",
+    "BreakerTransition",
+    "CallRecord",
+    "ChaosEnvironment",
+    "ChaosEnvironmentError",
+    "FaultInjector",
+    "Finding",
+    "NullObserver",
+    "PhaseRecord",
+    "ProviderControl",
+    "ProviderControlError",
+    "RunObserver",
+    "ScenarioResult",
+    "ScenarioRunner",
+    "ServiceEndpoint",
+    "Weakening",
+    "describe_fault",
+    "operations",
+    "policy_for",
+    "read_environment_file",
+    "run_scenarios",
+    "scenario_seed",
+    "start_environment",
+]

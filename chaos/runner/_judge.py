@@ -1,0 +1,193 @@
+"""Judging: compare what the client did with what the scenario expects, in a reviewer's words."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from chaos.runner import _categories as category
+from chaos.runner._records import CallRecord, Finding, PhaseRecord
+from chaos.scenario import OK, CallExpectation, LedgerExpectation, PhaseExpectation, Profile
+
+_UNSAFE_METHODS = frozenset({"POST", "PATCH"})
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s"
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+def judge_call(expect: CallExpectation, record: CallRecord, profile: Profile) -> list[Finding]:
+    """Findings for one call; empty when the call did what was expected."""
+    findings: list[Finding] = []
+    took = _seconds(record.elapsed_s)
+    did = f"ended in {record.outcome} after {_attempts(record.attempts)} ({took})"
+    if record.outcome not in expect.outcome:
+        wanted = " or ".join(expect.outcome)
+        detail = f": {record.error}" if record.error else ""
+        findings.append(
+            Finding(category.WRONG_OUTCOME, f"{record.label} {did}{detail}; expected {wanted}")
+        )
+    if expect.attempts is not None and not expect.attempts.contains(record.attempts):
+        wanted = expect.attempts.describe()
+        if expect.attempts.min is not None and record.attempts < expect.attempts.min:
+            kind = category.DID_NOT_RETRY
+        elif _retried_without_key(record):
+            kind = category.RETRIED_NON_IDEMPOTENT
+        else:
+            kind = category.TOO_MANY_ATTEMPTS
+        findings.append(
+            Finding(kind, f"{record.label} made {_attempts(record.attempts)}; expected {wanted}")
+        )
+    limit = profile.deadline_s + profile.deadline_tolerance_s
+    if expect.within_deadline and record.elapsed_s > limit:
+        findings.append(
+            Finding(
+                category.DEADLINE_EXCEEDED,
+                f"{record.label} took {_seconds(record.elapsed_s)}; the deadline is "
+                f"{_seconds(profile.deadline_s)} (+{_seconds(profile.deadline_tolerance_s)} "
+                "tolerance)",
+            )
+        )
+    if expect.elapsed_s is not None and not expect.elapsed_s.contains(record.elapsed_s):
+        findings.append(
+            Finding(
+                category.WRONG_TIMING,
+                f"{record.label} took {_seconds(record.elapsed_s)}; expected "
+                f"{expect.elapsed_s.describe()} s",
+            )
+        )
+    if expect.breaker_after is not None and record.breaker_after != expect.breaker_after:
+        findings.append(_breaker_finding(record.breaker_after, expect.breaker_after, record.label))
+    return findings
+
+
+def _retried_without_key(record: CallRecord) -> bool:
+    return any(
+        attempt.method.upper() in _UNSAFE_METHODS and attempt.idempotency_key is None
+        for attempt in record.attempt_records[1:]
+    )
+
+
+def _breaker_finding(actual: str, wanted: str, where: str) -> Finding:
+    if wanted == "OPEN":
+        kind = category.BREAKER_DID_NOT_OPEN
+    elif wanted == "CLOSED":
+        kind = category.BREAKER_DID_NOT_CLOSE
+    else:
+        kind = category.WRONG_BREAKER_PATH
+    return Finding(kind, f"breaker was {actual} after {where}; expected {wanted}")
+
+
+def judge_phase(expect: PhaseExpectation, record: PhaseRecord) -> list[Finding]:
+    """Findings for a phase's own expectations (breaker path, provider traffic)."""
+    findings: list[Finding] = []
+    if expect.breaker_path is not None and record.breaker_path != list(expect.breaker_path):
+        actual = " → ".join(record.breaker_path)
+        wanted = " → ".join(expect.breaker_path)
+        failures = sum(1 for call in record.calls if call.outcome != OK)
+        if "OPEN" in expect.breaker_path and "OPEN" not in record.breaker_path:
+            kind = category.BREAKER_DID_NOT_OPEN
+            message = (
+                f"breaker stayed {record.breaker_path[-1]} after {failures} failed call(s) in "
+                f"phase '{record.name}'; expected {wanted}"
+            )
+        else:
+            closes = expect.breaker_path[-1] == "CLOSED"
+            kind = (
+                category.BREAKER_DID_NOT_CLOSE
+                if closes and record.breaker_path[-1] != "CLOSED"
+                else category.WRONG_BREAKER_PATH
+            )
+            message = f"breaker went {actual} in phase '{record.name}'; expected {wanted}"
+        findings.append(Finding(kind, message))
+    bounds = expect.provider_requests
+    total = sum(call.attempts for call in record.calls)
+    if expect.attempts is not None and not expect.attempts.contains(total):
+        too_few = expect.attempts.min is not None and total < expect.attempts.min
+        findings.append(
+            Finding(
+                category.DID_NOT_RETRY if too_few else category.TOO_MANY_ATTEMPTS,
+                f"the calls of phase '{record.name}' made {_attempts(total)} in all; expected "
+                f"{expect.attempts.describe()}",
+            )
+        )
+    seen = record.provider_requests
+    if bounds is not None and seen is not None and not bounds.contains(seen):
+        open_phase = record.breaker_start == "OPEN" or any(
+            call.outcome == "CircuitOpenError" for call in record.calls
+        )
+        findings.append(
+            Finding(
+                category.NETWORK_WHILE_OPEN if open_phase else category.UNEXPECTED_TRAFFIC,
+                f"the provider saw {seen} request(s) during phase '{record.name}'; "
+                f"expected {bounds.describe()}",
+            )
+        )
+    return findings
+
+
+def judge_ledger(
+    expect: LedgerExpectation,
+    ledger: Mapping[str, Any] | None,
+    sent: Sequence[Mapping[str, Any]] | None,
+) -> list[Finding]:
+    """Findings for provider-side effects: double charges, over-refunds, duplicate sends."""
+    findings: list[Finding] = []
+    if ledger is not None:
+        charges = Counter(str(c["idempotency_key"]) for c in ledger.get("charges", []))
+        refunds = Counter(str(r["idempotency_key"]) for r in ledger.get("refunds", []))
+        findings += _per_key(
+            charges, expect.max_charges_per_key, category.DUPLICATE_CHARGE, "charged"
+        )
+        findings += _per_key(
+            refunds, expect.max_refunds_per_key, category.DUPLICATE_CHARGE, "refunded"
+        )
+        if expect.refunds_within_captured:
+            findings += _over_refunds(ledger)
+    if sent is not None and expect.max_sent_per_key is not None:
+        per_key = Counter(str(item.get("idempotency_key")) for item in sent)
+        findings += _per_key(
+            per_key, expect.max_sent_per_key, category.DUPLICATE_NOTIFICATION, "sent"
+        )
+    return findings
+
+
+def _per_key(counts: Counter[str], limit: int | None, kind: str, verb: str) -> list[Finding]:
+    if limit is None:
+        return []
+    return [
+        Finding(kind, f"idempotency key {key} was {verb} {count} times; expected at most {limit}")
+        for key, count in sorted(counts.items())
+        if count > limit
+    ]
+
+
+def _over_refunds(ledger: Mapping[str, Any]) -> list[Finding]:
+    captured: dict[str, int] = {}
+    for charge in ledger.get("charges", []):
+        captured[str(charge["payment_id"])] = int(charge["amount"])
+    refunded: Counter[str] = Counter()
+    for refund in ledger.get("refunds", []):
+        refunded[str(refund["payment_id"])] += int(refund["amount"])
+    return [
+        Finding(
+            category.REFUND_ABOVE_CAPTURED,
+            f"payment {payment_id} was refunded {amount} but only {captured.get(payment_id, 0)} "
+            "was captured",
+        )
+        for payment_id, amount in sorted(refunded.items())
+        if amount > captured.get(payment_id, 0)
+    ]
+
+
+def primary(findings: Sequence[Finding]) -> Finding | None:
+    """The finding that names the failure: the most specific category comes first."""
+    if not findings:
+        return None
+    order = {name: index for index, name in enumerate(category.ALL_CATEGORIES)}
+    return min(findings, key=lambda f: order.get(f.category, len(order)))

@@ -1,0 +1,43 @@
+"""How a scenario run tells the outside world what it is doing (Allure steps, progress)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
+
+from chaos.runner._records import Finding
+
+
+class RunObserver(Protocol):
+    """Receives the steps and attachments of a scenario run, e.g. to write an Allure report."""
+
+    def step(self, title: str) -> AbstractContextManager[None]:
+        """A named step; nested steps nest."""
+        ...
+
+    def judged(self, title: str, findings: Sequence[Finding]) -> None:
+        """A judgement was made; `findings` is empty when it held."""
+        ...
+
+    def attach(self, name: str, content: str, mime_type: str) -> None:
+        """A file to keep with the run (JSON, SVG, text)."""
+        ...
+
+
+class NullObserver:
+    """An observer that keeps nothing."""
+
+    @contextmanager
+    def _nothing(self) -> Iterator[None]:
+        yield
+
+    def step(self, title: str) -> AbstractContextManager[None]:
+        """A step that records nothing."""
+        return self._nothing()
+
+    def judged(self, title: str, findings: Sequence[Finding]) -> None:
+        """Ignore the judgement."""
+
+    def attach(self, name: str, content: str, mime_type: str) -> None:
+        """Ignore the attachment."""

@@ -1,0 +1,345 @@
+"""Running one scenario: clean slate, phases (faults on, calls, faults off), judgement, rollback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from chaos.runner import _categories as category
+from chaos.runner._clients import ServiceClient, Weakening, build_client, operations, policy_for
+from chaos.runner._environment import ChaosEnvironment
+from chaos.runner._injector import FaultInjector, describe_fault
+from chaos.runner._inputs import InputReferenceError, render
+from chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
+from chaos.runner._log_capture import capture_client_log
+from chaos.runner._observer import NullObserver, RunObserver
+from chaos.runner._provider_control import ProviderControl, ProviderControlError
+from chaos.runner._recorder import EventRecorder
+from chaos.runner._records import CallRecord, Finding, PhaseRecord
+from chaos.scenario import OK, Call, Phase, Scenario
+from chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
+from clients import Runtime
+
+logger = logging.getLogger("stormproof.chaos")
+
+
+@dataclass
+class ScenarioResult:
+    """Everything a scenario run produced: records, findings and what the provider saw."""
+
+    scenario: Scenario
+    seed: int
+    phases: list[PhaseRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    ledger: dict[str, Any] | None = None
+    sent: list[dict[str, Any]] | None = None
+    client_log: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation held."""
+        return not self.findings
+
+    @property
+    def primary(self) -> Finding | None:
+        """The finding that names the failure (None when the scenario passed)."""
+        return primary(self.findings)
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        """Every call of every phase, in order."""
+        return [call for phase in self.phases for call in phase.calls]
+
+    @property
+    def breaker_path(self) -> list[str]:
+        """The breaker states across the whole run."""
+        path: list[str] = []
+        for phase in self.phases:
+            for state in phase.breaker_path:
+                if not path or path[-1] != state:
+                    path.append(state)
+        return path
+
+    def failure_message(self) -> str:
+        """All findings, the primary one first, as a reviewer reads them."""
+        lead = self.primary
+        if lead is None:
+            return ""
+        rest = [f for f in self.findings if f is not lead]
+        lines = [f"{lead.category}: {lead.message}"]
+        lines += [f"{f.category}: {f.message}" for f in rest]
+        return "\n".join(lines)
+
+
+def scenario_seed(seed: int, name: str) -> int:
+    """A stable per-scenario seed derived from the run's seed and the scenario's name."""
+    return (seed * 1_000_003 + zlib.crc32(name.encode())) & 0xFFFFFFFF
+
+
+class ScenarioRunner:
+    """Runs scenarios against a `ChaosEnvironment` and judges them.
+
+    Args:
+        environment: Where to run.
+        seed: The run's seed (per-scenario seeds derive from it).
+        observer: Receives steps, judgements and attachments (Allure, progress).
+        weaken: Test-only: make the client worse to prove the scenarios catch it.
+    """
+
+    def __init__(
+        self,
+        environment: ChaosEnvironment,
+        *,
+        seed: int = 0,
+        observer: RunObserver | None = None,
+        weaken: Weakening | None = None,
+    ) -> None:
+        self.environment = environment
+        self.seed = seed
+        self.observer: RunObserver = observer or NullObserver()
+        self.weaken = weaken
+        self.toxiproxy = ToxiproxyClient(environment.toxiproxy_url)
+
+    def run(self, scenario: Scenario) -> ScenarioResult:
+        """Run one scenario; faults are always rolled back, even on errors or interrupts."""
+        seed = scenario_seed(self.seed, scenario.name)
+        result = ScenarioResult(scenario=scenario, seed=seed)
+        endpoint = self.environment.endpoint(scenario.service)
+        control = ProviderControl(endpoint.provider_url)
+        injector = FaultInjector(self.toxiproxy, endpoint, control)
+        started = time.monotonic()
+        try:
+            with capture_client_log(scenario.service) as log_lines:
+                try:
+                    self._run_phases(scenario, result, injector, control, seed)
+                finally:
+                    problems = injector.lift()
+                    leftovers = problems + injector.leftovers()
+                    result.findings += [
+                        Finding(category.LEFTOVER_FAULT, item) for item in leftovers
+                    ]
+            result.client_log = log_lines
+        except (ToxiproxyError, ProviderControlError, InputReferenceError, OSError) as exc:
+            result.findings.append(Finding(category.HARNESS_ERROR, f"{type(exc).__name__}: {exc}"))
+        result.elapsed_s = time.monotonic() - started
+        self._attach(result)
+        return result
+
+    def _run_phases(
+        self,
+        scenario: Scenario,
+        result: ScenarioResult,
+        injector: FaultInjector,
+        control: ProviderControl,
+        seed: int,
+    ) -> None:
+        unknown = [c.op for p in scenario.phases for c in p.calls]
+        unknown = [op for op in unknown if op not in operations(scenario.service)]
+        if unknown:
+            known = ", ".join(operations(scenario.service))
+            raise InputReferenceError(
+                f"unknown operation(s) {', '.join(sorted(set(unknown)))} for the "
+                f"{scenario.service} client (known: {known})"
+            )
+        with self.observer.step("Clean slate: remove toxics, enable proxy, reset provider"):
+            injector.clean_slate()
+            for state in scenario.setup:
+                control.set_state(state.state, state.params)
+        origin = time.monotonic()
+        recorder = EventRecorder(origin)
+        runtime = Runtime(random=random.Random(seed).random)
+        policy = policy_for(scenario.profile, self.weaken)
+        endpoint = self.environment.endpoint(scenario.service)
+        client = build_client(scenario.service, endpoint.client_url, policy, recorder, runtime)
+        saved: dict[str, Any] = {"seed": seed, "unique": f"{seed:08x}"}
+        try:
+            for phase in scenario.phases:
+                record = self._run_phase(
+                    scenario=scenario, phase=phase, client=client, recorder=recorder,
+                    injector=injector, control=control, saved=saved, origin=origin,
+                )  # fmt: skip
+                result.phases.append(record)
+                result.findings += record.call_findings
+                phase_findings = judge_phase(phase.expect, record)
+                self.observer.judged(f"Phase '{phase.name}' expectations", phase_findings)
+                result.findings += phase_findings
+                if phase.wait_after_s:
+                    with self.observer.step(f"Wait {phase.wait_after_s:g} s"):
+                        time.sleep(phase.wait_after_s)
+        finally:
+            client.close()
+        if scenario.service == "payments":
+            result.ledger = control.ledger()
+        if scenario.service == "notifications":
+            result.sent = control.sent()
+        ledger_findings = judge_ledger(scenario.expect, result.ledger, result.sent)
+        if scenario.expect != type(scenario.expect)():
+            self.observer.judged("Provider-side effects", ledger_findings)
+        result.findings += ledger_findings
+
+    def _run_phase(
+        self,
+        *,
+        scenario: Scenario,
+        phase: Phase,
+        client: ServiceClient,
+        recorder: EventRecorder,
+        injector: FaultInjector,
+        control: ProviderControl,
+        saved: dict[str, Any],
+        origin: float,
+    ) -> PhaseRecord:
+        record = PhaseRecord(name=phase.name, breaker_start=client.breaker_state.name)
+        with self.observer.step(f"Phase '{phase.name}'"):
+            before = control.request_count()
+            if phase.faults:
+                with self.observer.step("Apply faults"):
+                    for fault in phase.faults:
+                        with self.observer.step(describe_fault(fault)):
+                            injector.apply(fault)
+            try:
+                for call in phase.calls:
+                    inputs = render(call.inputs, saved)
+                    records = self._run_call(
+                        client=client, call=call, inputs=inputs, phase=phase.name,
+                        recorder=recorder, origin=origin,
+                    )  # fmt: skip
+                    for call_record in records:
+                        findings = judge_call(call.expect, call_record, scenario.profile)
+                        self.observer.judged(_call_title(call_record), findings)
+                        record.calls.append(call_record)
+                        record.call_findings += findings
+                    if call.save_as and records and records[-1].result is not None:
+                        saved[call.save_as] = records[-1].result
+            finally:
+                if phase.faults:
+                    with self.observer.step("Lift faults"):
+                        problems = injector.lift()
+                    if problems:
+                        raise ToxiproxyError(0, "; ".join(problems))
+            record.transitions = recorder.take_transitions()
+            record.provider_requests = control.request_count() - before
+        return record
+
+    def _run_call(
+        self,
+        *,
+        client: ServiceClient,
+        call: Call,
+        inputs: dict[str, Any],
+        phase: str,
+        recorder: EventRecorder,
+        origin: float,
+    ) -> list[CallRecord]:
+        operation: Callable[..., Any] = getattr(client, call.op)
+
+        def one(index: int, barrier: threading.Barrier | None) -> CallRecord:
+            if barrier is not None:
+                barrier.wait(timeout=10)
+            return _call_once(
+                operation=operation, op=call.op, inputs=inputs, phase=phase, index=index,
+                recorder=recorder, origin=origin, client=client,
+            )  # fmt: skip
+
+        if call.concurrently and call.times > 1:
+            barrier = threading.Barrier(call.times)
+            with ThreadPoolExecutor(max_workers=call.times) as pool:
+                futures = [pool.submit(one, i, barrier) for i in range(call.times)]
+                return [f.result() for f in futures]
+        return [one(i, None) for i in range(call.times)]
+
+    def _attach(self, result: ScenarioResult) -> None:
+        from chaos.report import timeline_json, timeline_svg  # noqa: PLC0415 - avoid a cycle
+
+        faults = [
+            {"phase": p.name, "faults": [f.model_dump(exclude_defaults=True) for f in p.faults]}
+            for p in result.scenario.phases
+        ]
+        self.observer.attach("faults.json", json.dumps(faults, indent=2), "application/json")
+        self.observer.attach("timeline.json", timeline_json(result), "application/json")
+        self.observer.attach("timeline.svg", timeline_svg(result), "image/svg+xml")
+        if result.client_log:
+            self.observer.attach("client-log.jsonl", "\n".join(result.client_log), "text/plain")
+        if result.ledger is not None:
+            body = json.dumps(result.ledger, indent=2)
+            self.observer.attach("payments-ledger.json", body, "application/json")
+        if result.sent is not None:
+            body = json.dumps(result.sent, indent=2)
+            self.observer.attach("notifications-sent.json", body, "application/json")
+
+
+def _call_title(record: CallRecord) -> str:
+    return (
+        f"{record.label} → {record.outcome} ({record.attempts} attempt(s), "
+        f"{record.elapsed_s:.2f} s, breaker {record.breaker_after})"
+    )
+
+
+def _call_once(
+    *,
+    operation: Callable[..., Any],
+    op: str,
+    inputs: dict[str, Any],
+    phase: str,
+    index: int,
+    recorder: EventRecorder,
+    origin: float,
+    client: ServiceClient,
+) -> CallRecord:
+    started = time.monotonic()
+    outcome, error, value = OK, None, None
+    try:
+        returned = operation(**inputs)
+        if isinstance(returned, BaseModel):
+            value = returned.model_dump(mode="json")
+    except Exception as exc:
+        outcome, error = type(exc).__name__, str(exc)
+    elapsed = time.monotonic() - started
+    taken = recorder.take_call()
+    if taken is None:
+        return CallRecord(
+            phase=phase, op=op, index=index, outcome=outcome, attempts=0, elapsed_s=elapsed,
+            offset_s=started - origin, breaker_after=client.breaker_state.name,
+            idempotency_key=None, error=error, result=value,
+        )  # fmt: skip
+    event, attempts = taken
+    return CallRecord(
+        phase=phase,
+        op=op,
+        index=index,
+        outcome=outcome,
+        attempts=event.attempts,
+        elapsed_s=event.elapsed_s,
+        offset_s=started - origin,
+        breaker_after=event.breaker_state.name,
+        idempotency_key=event.idempotency_key,
+        error=error,
+        attempt_records=attempts,
+        result=value,
+    )
+
+
+def run_scenarios(
+    runner: ScenarioRunner,
+    scenarios: Sequence[Scenario],
+    on_result: Callable[[ScenarioResult], None] | None = None,
+) -> list[ScenarioResult]:
+    """Run scenarios one after another (they share the proxy and providers)."""
+    results = []
+    for scenario in scenarios:
+        result = runner.run(scenario)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results

@@ -1,0 +1,109 @@
+"""The pytest plugin: scenario files as test items, fixtures, clear collection errors."""
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+PASSING = """
+name: plugin-latency
+service: users
+description: a small latency, one attempt
+tags: [demo]
+setup:
+  - state: "a user with id usr_1 exists"
+phases:
+  - name: slow
+    faults:
+      - toxic: latency
+        attributes: {latency: 50}
+    calls:
+      - op: get_user
+        with: {user_id: usr_1}
+        expect: {outcome: ok, attempts: 1, elapsed_s: {min: 0.045}}
+"""
+
+FAILING = """
+name: plugin-wrong-expectation
+service: users
+description: expects a breaker that cannot open after one failure
+profile: {max_attempts: 1, breaker_failure_threshold: 5}
+phases:
+  - name: outage
+    faults: [{proxy: down}]
+    calls:
+      - op: get_user
+        with: {user_id: usr_1}
+        expect: {outcome: ServiceUnavailableError}
+    expect:
+      breaker_path: [CLOSED, OPEN]
+"""
+
+
+@pytest.fixture
+def isolated(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    return pytester
+
+
+def test_scenario_files_run_as_items_and_failures_read_like_a_review(isolated):
+    isolated.makefile(".chaos.yaml", good=PASSING)
+    isolated.makefile(".chaos.yaml", bad=FAILING)
+    result = isolated.runpytest_subprocess("-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*plugin-wrong-expectation FAILED*",
+            "*plugin-latency PASSED*",
+            "*Breaker did not open: breaker stayed CLOSED after 1 failed call(s)*'outage'*",
+            "*stormproof chaos scorecard*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_bad_scenario_file_is_a_collection_error_naming_the_field(isolated):
+    isolated.makefile(".chaos.yaml", broken=PASSING.replace("toxic: latency", "toxic: lag"))
+    result = isolated.runpytest_subprocess()
+    result.stdout.fnmatch_lines(["*broken.chaos.yaml: invalid scenario file*", "*toxic.toxic: *"])
+    assert result.ret != 0
+
+
+def test_select_keeps_matching_scenarios_only(isolated):
+    isolated.makefile(".chaos.yaml", good=PASSING)
+    isolated.makefile(".chaos.yaml", bad=FAILING)
+    result = isolated.runpytest_subprocess("--stormproof-select", "demo")
+    result.assert_outcomes(passed=1, deselected=1)
+
+
+def test_a_five_line_test_with_plain_assertions(isolated):
+    isolated.makepyfile(
+        test_mine=f'''
+import yaml
+
+def test_latency_costs_one_attempt(run_scenario):
+    result = run_scenario(yaml.safe_load("""{PASSING}"""))
+    assert result.passed, result.failure_message()
+    assert [c.attempts for c in result.calls] == [1]
+    assert result.breaker_path == ["CLOSED"]
+'''
+    )
+    result = isolated.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_rollback_fixture_removes_what_a_test_left_behind(isolated):
+    isolated.makepyfile(
+        test_leak="""
+def test_leaves_a_toxic(chaos_rollback, toxiproxy):
+    proxy = chaos_rollback.endpoint("users").proxy
+    toxiproxy.add_toxic(proxy, "latency", attributes={"latency": 10})
+    toxiproxy.disable(proxy)
+
+def test_finds_nothing(chaos_environment, toxiproxy):
+    proxy = chaos_environment.endpoint("users").proxy
+    assert toxiproxy.toxics(proxy) == []
+    assert toxiproxy.get_proxy(proxy).enabled
+"""
+    )
+    result = isolated.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=2)
