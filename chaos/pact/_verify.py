@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["service_of", "verify_provider"]
 
 STATES_PATH = "/_test/states"
+_STATE_FAILED = "state change handlers has failed"  # the verifier's words, sic
 _SUFFIX = "-service"
 
 
@@ -92,6 +93,11 @@ def run_verifier(
     if not interactions:
         found.append("no interaction was verified (empty pacts or none for this provider)")
     failed = any(not i.passed and not i.pending for i in interactions)
+    if any(_STATE_FAILED in m for i in interactions for m in i.mismatches):
+        found.append(
+            f"provider states could not be set up through {base_url}{STATES_PATH} "
+            "(is the provider running in test mode?)"
+        )
     if error is not None and not failed:
         found.append(f"the verifier failed: {error}")
     return VerificationResult(

@@ -94,3 +94,12 @@ def test_pacts_for_another_provider_are_not_verified(tmp_path: Path) -> None:
     result = verify_provider("users-service", [path])
     assert not result.passed
     assert "no pact file is for provider 'users-service'" in result.problems[0]
+
+
+def test_a_provider_without_test_mode_fails_saying_why() -> None:
+    files = pact_files_by_provider(PACTS_DIR)["users-service"]
+    with providers.serve("users", test_mode=False) as server:
+        result = verify_provider("users-service", files, base_url=server.url)
+    assert not result.passed
+    assert f"set up through {server.url}/_test/states" in result.summary()
+    assert "is the provider running in test mode?" in result.summary()
