@@ -309,3 +309,25 @@ def test_refund_replayed(payments_pact: Pact) -> None:
     with client_for(payments_pact, PaymentServiceClient) as client:
         made = client.refund_payment("pay_1", 300, idempotency_key="ref-key-1")
     assert made.amount == 300
+
+
+def test_refund_unavailable(payments_pact: Pact) -> None:
+    (
+        payments_pact.upon_receiving("a request to refund while the service is unavailable")
+        .given("a payment with id pay_1 exists", amount=1000)
+        .given("the service is unavailable", retry_after="1")
+        .with_request("POST", "/payments/pay_1/refunds")
+        .with_header("Idempotency-Key", idempotency_key("ref-key-503"))
+        .with_body({"amount": 100}, content_type=JSON)
+        .will_respond_with(503)
+        .with_header("Retry-After", "1")
+        .with_body(error("unavailable"), content_type=JSON)
+    )
+    with (
+        client_for(payments_pact, PaymentServiceClient) as client,
+        pytest.raises(PaymentOutcomeUnknownError) as info,
+    ):
+        client.refund_payment("pay_1", 100, idempotency_key="ref-key-503")
+    # Repeating with the same key is safe: the service replays instead of refunding twice.
+    assert info.value.idempotency_key == "ref-key-503"
+    assert isinstance(info.value.cause, ServiceUnavailableError)

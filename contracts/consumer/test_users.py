@@ -222,3 +222,21 @@ def test_list_users_unavailable(users_pact: Pact) -> None:
         client.list_users()
     assert info.value.status_code == 503
     assert info.value.retry_after == 3.0
+
+
+def test_update_user_invalid(users_pact: Pact) -> None:
+    (
+        users_pact.upon_receiving("a request to change a user's email to an invalid one")
+        .given("a user with id usr_1 exists")
+        .with_request("PATCH", "/users/usr_1")
+        .with_body({"email": "ada@example.com."}, content_type=JSON)
+        .will_respond_with(422)
+        .with_body(error("validation_error", field="email"), content_type=JSON)
+    )
+    with (
+        client_for(users_pact, UserServiceClient) as client,
+        pytest.raises(ClientRequestError) as info,
+    ):
+        client.update_user("usr_1", email="ada@example.com.")
+    assert type(info.value) is ClientRequestError
+    assert info.value.error_type == "validation_error"
