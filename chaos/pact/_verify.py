@@ -96,7 +96,7 @@ def run_verifier(
     if any(_STATE_FAILED in m for i in interactions for m in i.mismatches):
         found.append(
             f"provider states could not be set up through {base_url}{STATES_PATH} "
-            "(is the provider running in test mode?)"
+            "(is the provider running in test mode? are the state's parameters valid?)"
         )
     if error is not None and not failed:
         found.append(f"the verifier failed: {error}")
