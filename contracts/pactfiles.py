@@ -74,7 +74,7 @@ def normalise(document: dict[str, Any]) -> dict[str, Any]:
     Returns:
         A copy that compares equal for semantically equal pacts.
     """
-    result = json.loads(json.dumps(document))
+    result: dict[str, Any] = json.loads(json.dumps(document))
     metadata = result.get("metadata", {})
     for key in _VOLATILE_METADATA:
         metadata.pop(key, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_a_json_file_that_is_not_a_pact_is_named(tmp_path: Path) -> None:
 
 
 def test_provider_states_in_order_without_duplicates() -> None:
-    documents = [
+    documents: list[dict[str, Any]] = [
         {
             "interactions": [
                 {"providerStates": [{"name": "b"}, {"name": "a"}]},
@@ -145,7 +146,9 @@ def test_pact_cli_is_found_and_runs() -> None:
     assert os.access(path, os.X_OK)
 
 
-def test_pact_cli_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def test_pact_cli_missing_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr("sysconfig.get_path", lambda _name: str(tmp_path))
     monkeypatch.setattr("sys.executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -153,7 +156,9 @@ def test_pact_cli_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch, t
         pact_cli_path()
 
 
-def test_do_not_track_is_forced_to_the_value_pact_honours(monkeypatch: pytest.MonkeyPatch):
+def test_do_not_track_is_forced_to_the_value_pact_honours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("PACT_DO_NOT_TRACK", "1")
     ensure_do_not_track()
     assert os.environ["PACT_DO_NOT_TRACK"] == "true"
