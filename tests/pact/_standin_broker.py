@@ -144,15 +144,26 @@ class StandInBroker:
     def _published(self, body: Any) -> dict[str, Any]:
         name = body.get("pacticipantName", "") if isinstance(body, dict) else ""
         number = body.get("pacticipantVersionNumber", "") if isinstance(body, dict) else ""
-        version_link = self._link(f"/pacticipants/{quote(name)}/versions/{quote(number)}")
+        pacticipant = self._link(f"/pacticipants/{quote(name)}", name=name, title="Pacticipant")
+        version = self._link(
+            f"/pacticipants/{quote(name)}/versions/{quote(number)}", name=number, title="Version"
+        )
         return {
             "notices": [{"type": "success", "text": "published to the stand-in broker"}],
+            "logs": [
+                {
+                    "level": "info",
+                    "message": "published to the stand-in broker",
+                    "deprecationWarning": "",
+                }
+            ],
             "_embedded": {
-                "pacticipant": {"name": name, "_links": {"self": self._link("/pacticipants")}},
-                "version": {"number": number, "_links": {"self": version_link}},
+                "pacticipant": {"name": name, "_links": {"self": pacticipant}},
+                "version": {"number": number, "_links": {"self": version}},
             },
             "_links": {
-                "self": self._link("/contracts/publish"),
+                "pb:pacticipant": pacticipant,
+                "pb:pacticipant-version": version,
                 "pb:pacticipant-version-tags": [],
                 "pb:contracts": [],
             },

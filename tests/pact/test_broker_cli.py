@@ -93,6 +93,9 @@ def test_publish_sends_every_pact_with_version_and_branch(broker: StandInBroker)
     code, output = _invoke("publish", "--version", "1a2b3c", "--branch", "feature/retry")
     assert code == 0, output
     assert "published contracts/pacts as stormproof-clients 1a2b3c" in output
+    # The broker's notices reach the user (the CLI parsed our publish answer without warnings).
+    assert output.count("published to the stand-in broker") == 3
+    assert "Warning" not in output
     posts = broker.received("POST", "/contracts/publish")
     assert len(posts) == 3
     providers = set()
