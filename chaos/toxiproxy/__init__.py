@@ -4,6 +4,8 @@
 a drop-in for ``toxiproxy-server``. ``ToxiproxyClient`` talks to it or to a real Toxiproxy.
 """
 
+import logging as _logging
+
 from chaos.toxiproxy._client import ToxiproxyClient
 from chaos.toxiproxy._errors import (
     ToxiproxyBadRequestError,
@@ -15,6 +17,9 @@ from chaos.toxiproxy._errors import (
 )
 from chaos.toxiproxy._models import Proxy, ProxySpec, Toxic, ToxicSpec
 from chaos.toxiproxy._server import ConfigError, EmbeddedToxiproxy, ToxiproxyServer
+
+# A library logs, the application decides where logs go (no "last resort" stderr output).
+_logging.getLogger("stormproof.toxiproxy").addHandler(_logging.NullHandler())
 
 __all__ = [
     "ConfigError",

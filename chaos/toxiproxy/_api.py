@@ -94,7 +94,11 @@ async def _proxy_create(request: web.Request) -> web.Response:
 
 
 async def _populate(request: web.Request) -> web.Response:
-    proxies, error = await _collection(request).populate(await _body(request))
+    try:
+        proxies, error = await _collection(request).populate(await _body(request))
+    except ApiError as exc:
+        # Populate formats its own errors, with the (empty) proxy list and a JSON type.
+        proxies, error = [], exc
     # Go marshals an empty result slice as null.
     listed = [proxy.to_json() for proxy in proxies] or None
     if error is None:

@@ -31,6 +31,11 @@ from chaos.toxiproxy._toxics import KINDS, parse_attributes
 
 log = logging.getLogger("stormproof.toxiproxy")
 
+_UPDATE_TOXIC_STRUCT = (
+    'struct { Attributes interface {} "json:\\"attributes\\""; '
+    'Toxicity float32 "json:\\"toxicity\\"" }'
+)
+
 
 def _check_upstream(upstream: str, where: str = "") -> None:
     try:
@@ -273,7 +278,7 @@ class ProxyCollection:
             toxic = proxy.find_toxic(toxic_name)
             if toxic is None:
                 raise TOXIC_NOT_FOUND
-            obj = j.expect_object(body, "struct { Attributes interface {}; Toxicity float32 }")
+            obj = j.expect_object(body, _UPDATE_TOXIC_STRUCT)
             toxicity = j.get_float(obj, "toxicity", ".toxicity", toxic.toxicity)
             attrs = parse_attributes(toxic.kind, j.field(obj, "attributes"), toxic.attrs)
             _check_toxicity(toxicity)

@@ -40,6 +40,8 @@ def decode(body: bytes) -> Any:
     try:
         value, _ = _decoder.raw_decode(text)
     except json.JSONDecodeError as exc:
+        if exc.pos >= len(text):
+            raise BAD_REQUEST_BODY.joined("unexpected EOF") from None
         raise BAD_REQUEST_BODY.joined(f"invalid JSON: {exc.msg} at offset {exc.pos}") from None
     except ValueError as exc:
         raise BAD_REQUEST_BODY.joined(str(exc)) from None
@@ -64,7 +66,7 @@ def json_kind(value: object) -> str:
 def type_error(value: object, where: str, go_type: str) -> ApiError:
     """``bad request body: json: cannot unmarshal X into Go struct field W of type T``."""
     kind = json_kind(value)
-    if kind == "number":
+    if kind == "number" and go_type.startswith("int"):
         kind = f"number {value}"
     return BAD_REQUEST_BODY.joined(
         f"json: cannot unmarshal {kind} into Go struct field {where} of type {go_type}"

@@ -196,5 +196,7 @@ class ProxyState:
             "listen": self.listen,
             "upstream": self.upstream,
             "enabled": self.enabled,
+            # Toxiproxy 2.12 leaks its exported zerolog field into the JSON; kept for parity.
+            "Logger": {},
             "toxics": [toxic.to_json() for toxic in self.toxics()],
         }

@@ -58,11 +58,13 @@ def parse_attributes(
         ApiError: 400 when a value is not an integer or is out of the accepted range.
     """
     attrs = dict(base) if base is not None else kind.defaults()
+    # Toxiproxy decodes a new toxic's attributes into a noop first, so it names NoopToxic.
+    go_struct = kind.go_struct if base is not None else "NoopToxic"
     if raw is not None:
         if not isinstance(raw, dict):
             raise BAD_REQUEST_BODY.joined(
                 f"json: cannot unmarshal {json_kind(raw)} into Go struct field "
-                f"ToxicWrapper.attributes of type toxics.{kind.go_struct}"
+                f"ToxicWrapper.attributes of type toxics.{go_struct}"
             )
         values: dict[str, Any] = raw
         for spec in kind.attrs:

@@ -23,9 +23,11 @@ RESET = "reset"  # reset_peer: close both sockets with SO_LINGER 0 (RST)
 
 MAX_MS = 2**31 - 1  # about 24.8 days; longer waits are almost surely a unit mistake
 MAX_INT64 = 2**63 - 1
-# Timers fire up to ~1 ms early on uvloop (millisecond clock); anything due within this
-# margin is released, anything later is re-armed, so injected delays stay within ~0.1 ms.
-_EARLY_MARGIN = 0.0001
+# The loop's timers have millisecond resolution (uvloop rounds delays to whole ms and may fire up
+# to 1 ms early or late). A `Timer` therefore wakes up a little early and then yields to the loop
+# once per iteration until due: anything within this margin of its due time is released.
+_EARLY_MARGIN = 0.00005
+_WAKE_EARLY = 0.0015  # seconds before the due time the loop timer is set for
 
 
 class Chunk:
@@ -186,16 +188,14 @@ class Timer:
         self._schedule(due - monotonic())
 
     def _schedule(self, delay: float) -> None:
-        if delay <= 0:
-            self._handle = self._loop.call_soon(self._fire)
+        if delay > _WAKE_EARLY + 0.0005:
+            self._handle = self._loop.call_later(delay - _WAKE_EARLY, self._fire)
         else:
-            self._handle = self._loop.call_later(delay, self._fire)
+            self._handle = self._loop.call_soon(self._fire)
 
     def _fire(self) -> None:
         remaining = self._due - monotonic()
         if remaining > _EARLY_MARGIN:
-            # Early because of the loop's millisecond clock: wait out the rest; below 0.5 ms
-            # this yields to the loop once per iteration until due.
             self._schedule(remaining)
             return
         self._handle = None
