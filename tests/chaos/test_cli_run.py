@@ -1,0 +1,110 @@
+"""`stormproof run` and `stormproof report`: the main job end to end, clear errors on bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chaos.cli import app
+from chaos.scenario import default_scenario_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+STORMPROOF = [sys.executable, "-c", "from chaos.cli import main; main()"]
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PACT_DO_NOT_TRACK": "true", "COLUMNS": "200"}
+    env.pop("TOXIPROXY_URL", None)
+    return subprocess.run(
+        [*STORMPROOF, "run", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_run_verifies_contracts_runs_scenarios_and_writes_allure(tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    for name in ("users-503-then-success", "payments-create-503-after-charge"):
+        source = default_scenario_dir() / f"{name}.yaml"
+        (scenarios / source.name).write_text(source.read_text())
+    results = tmp_path / "results"
+    done = _run(
+        ["--scenarios", str(scenarios), "--pacts", str(ROOT / "contracts/pacts"),
+         "--output", str(results), "--no-html", "--seed", "7"],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "verify payments-service PASSED" in done.stdout
+    assert "payments-create-503-after-charge PASSED" in done.stdout
+    assert "2/2 scenarios passed" in done.stdout
+    assert "all contracts and scenarios passed" in done.stdout
+    outcomes = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    assert len(outcomes) == 5  # 3 provider verifications + 2 scenarios
+    payment = next(r for r in outcomes if r["name"] == "payments-create-503-after-charge")
+    labels = {(label["name"], label["value"]) for label in payment["labels"]}
+    assert {("epic", "payments"), ("feature", "http_503"), ("severity", "critical")} <= labels
+    assert {a["name"] for a in payment["attachments"]} >= {
+        "faults.json", "timeline.json", "timeline.svg", "client-log.jsonl", "payments-ledger.json",
+    }  # fmt: skip
+    assert payment["parameters"] == [{"name": "seed", "value": "7", "excluded": True}]
+    steps = [step["name"] for step in payment["steps"]]
+    assert "Phase 'ambiguous 503'" in steps
+    categories = json.loads((results / "categories.json").read_text())
+    assert {"name": "Duplicate charge", "matchedStatuses": ["failed"],
+            "messageRegex": ".*Duplicate charge.*"} in categories  # fmt: skip
+    assert "backend=embedded" in (results / "environment.properties").read_text()
+
+
+def test_a_weakened_client_fails_the_run_with_the_category_in_the_scorecard(tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    name = "notifications-breaker-lifecycle"
+    (scenarios / f"{name}.yaml").write_text((default_scenario_dir() / f"{name}.yaml").read_text())
+    done = _run(
+        ["--scenarios", str(scenarios), "--no-contracts", "--no-html", "--weaken", "no-breaker",
+         "--output", str(tmp_path / "results")],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Breaker did not open: breaker stayed CLOSED after 3 failed call(s)" in done.stdout
+    assert "0/1 scenarios passed" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenarios", "nope"], "scenario path nope does not exist"),
+        (["--environment", "missing.yaml"], "environment file missing.yaml does not exist"),
+        (["--pacts", "empty"], "no pact files in empty"),
+        (["--weaken", "everything"], "--weaken must be one of"),
+    ],
+)
+def test_bad_options_are_clear_errors(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(app, ["run", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_scenario_file_names_file_and_field(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nservice: users\ndescription: d\nphases: [{name: p, calls: [{}]}]\n")
+    result = CliRunner().invoke(app, ["run", "--scenarios", str(bad), "--no-contracts"])
+    assert result.exit_code == 2
+    assert f"{bad}: invalid scenario file" in result.output
+    assert "phases[0].calls[0].op: Field required" in result.output
+
+
+def test_report_without_results_says_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["report", "--output", "nothing-here"])
+    assert result.exit_code == 2
+    assert "no Allure results in nothing-here" in result.output
