@@ -38,7 +38,7 @@ from clients._retry import parse_retry_after
 __all__ = ["AttemptInfo", "Outcome", "classify_exception", "classify_status"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AttemptInfo:
     """What the classifier needs to know about the attempt.
 

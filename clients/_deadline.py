@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import math
 import socket
 import threading
 import time
@@ -73,7 +74,12 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 class _Watchdog:
-    """One daemon thread per process firing watches whose deadline passed."""
+    """One daemon thread per process firing watches whose deadline passed.
+
+    The thread sleeps until the earliest deadline it knows of and is only woken when a new
+    watch expires before that: finished watches are dropped lazily, so a steady stream of
+    calls that finish in time never wakes it (waking it per call cost ~0.3 ms of GIL handoff).
+    """
 
     _COMPACT_AT = 4096
 
@@ -82,6 +88,7 @@ class _Watchdog:
         self._heap: list[tuple[float, int, Watch]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        self._wake_at = math.inf
 
     def add(self, watch: Watch) -> None:
         with self._cond:
@@ -94,7 +101,8 @@ class _Watchdog:
                     target=self._run, name="stormproof-deadline-watchdog", daemon=True
                 )
                 self._thread.start()
-            elif self._heap[0][2] is watch:
+            if watch.expires_at < self._wake_at:
+                self._wake_at = watch.expires_at
                 self._cond.notify()
 
     def _run(self) -> None:
@@ -107,7 +115,8 @@ class _Watchdog:
                     if not watch.done:
                         due.append(watch)
                 if not due:
-                    timeout = self._heap[0][0] - now if self._heap else None
+                    self._wake_at = self._heap[0][0] if self._heap else math.inf
+                    timeout = self._wake_at - now if self._heap else None
                     self._cond.wait(timeout)
             for watch in due:
                 watch.fire()

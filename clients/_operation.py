@@ -65,6 +65,9 @@ class Operation(Generic[ReqT, RespT]):
         drop_none_body: Leave fields that are None out of the body (partial updates).
         outcome_unknown: Raise ``PaymentOutcomeUnknownError`` on ambiguous failures.
         secret_fields: Request fields whose values must be scrubbed from error text.
+        path_fields: Request fields in the path (derived).
+        body_fields: Request fields in the JSON body (derived; empty: no body).
+        idempotent: Whether the method is idempotent (derived).
     """
 
     name: str
@@ -78,14 +81,12 @@ class Operation(Generic[ReqT, RespT]):
     outcome_unknown: bool = False
     secret_fields: tuple[str, ...] = ()
     path_fields: tuple[str, ...] = field(init=False)
+    body_fields: frozenset[str] = field(init=False)
     idempotent: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "path_fields", tuple(re.findall(r"{(\w+)}", self.path)))
+        path_fields = tuple(re.findall(r"{(\w+)}", self.path))
+        skip = {*path_fields, *self.query, "idempotency_key"}
+        object.__setattr__(self, "path_fields", path_fields)
+        object.__setattr__(self, "body_fields", frozenset(set(self.request.model_fields) - skip))
         object.__setattr__(self, "idempotent", self.method in _IDEMPOTENT_METHODS)
-
-    @property
-    def body_fields(self) -> frozenset[str]:
-        """Fields sent in the JSON body (None for bodiless methods)."""
-        skip = {*self.path_fields, *self.query, "idempotency_key"}
-        return frozenset(set(self.request.model_fields) - skip)
