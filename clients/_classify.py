@@ -35,7 +35,13 @@ from clients._errors import (
 from clients._redact import redact
 from clients._retry import parse_retry_after
 
-__all__ = ["AttemptInfo", "Outcome", "classify_exception", "classify_status"]
+__all__ = [
+    "AttemptInfo",
+    "Outcome",
+    "classify_exception",
+    "classify_status",
+    "truncated_outcome",
+]
 
 
 @dataclass(slots=True)
@@ -154,12 +160,34 @@ def classify_exception(exc: BaseException, info: AttemptInfo, expired: bool) -> 
     if _has(exc, urllib3.exceptions.NameResolutionError):
         error = ServiceUnavailableError(f"{where}: host name could not be resolved", **kw)
         return Outcome(error, retryable=True, ambiguous=False, verdict=Verdict.FAILURE)
-    truncated = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
-    if isinstance(exc, truncated) and not _has(exc, ConnectionResetError):
-        error = ResponseValidationError(f"{where}: response body truncated or corrupt", **kw)
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        error = ResponseValidationError(f"{where}: response body could not be decoded", **kw)
         return Outcome(error, retryable=False, ambiguous=True, verdict=Verdict.NEUTRAL)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) and not _has(
+        exc, ConnectionResetError
+    ):
+        # The connection closed before the whole body arrived: a network fault after the request
+        # was sent, so a retry-safe call may try again (a payment keeps its key).
+        return truncated_outcome(f"{where}: response body truncated", info, exc)
     error = ServiceUnavailableError(f"{where}: connection reset or closed mid-request", **kw)
     return Outcome(error, retryable=safe, ambiguous=True, verdict=Verdict.FAILURE)
+
+
+def truncated_outcome(detail: str, info: AttemptInfo, cause: BaseException | None) -> Outcome:
+    """A response cut short by the connection: retried when the call is retry-safe.
+
+    Args:
+        detail: What was cut, for the message.
+        info: The attempt.
+        cause: What the transport raised, if anything.
+
+    Returns:
+        The classified outcome.
+    """
+    error = ResponseValidationError(
+        f"{detail} (the connection closed early)", **info.error_kwargs(cause)
+    )
+    return Outcome(error, retryable=info.retry_safe, ambiguous=True, verdict=Verdict.FAILURE)
 
 
 def _error_body(

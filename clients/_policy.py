@@ -36,7 +36,8 @@ class RetryPolicy:
         initial_backoff_s: Backoff ceiling before the second attempt.
         max_backoff_s: Cap of the backoff ceiling.
         multiplier: Growth of the ceiling per attempt (exponential backoff).
-        max_retry_after_s: Longest ``Retry-After`` honoured; longer requests are shortened.
+        max_retry_after_s: Longest ``Retry-After`` the client waits; a longer one ends the call
+            with the service's error (it carries ``retry_after``) instead of retrying early.
     """
 
     max_attempts: int = 3

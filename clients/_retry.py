@@ -24,6 +24,7 @@ __all__ = [
     "parse_retry_after",
     "retry_if_retryable",
     "stop_before_deadline",
+    "stop_if_retry_after_above",
     "wait_full_jitter",
     "wait_retry_after",
 ]
@@ -81,24 +82,39 @@ class wait_full_jitter(wait_base):  # noqa: N801 - tenacity's naming style
 
 
 class wait_retry_after(wait_base):  # noqa: N801 - tenacity's naming style
-    """Wait what the service asked (``Retry-After``, capped), else fall back to ``fallback``."""
+    """Wait what the service asked (``Retry-After``), else fall back to ``fallback``."""
 
-    def __init__(self, fallback: wait_base, cap: float) -> None:
+    def __init__(self, fallback: wait_base) -> None:
         """Combine a fallback wait with the service's ``Retry-After``.
 
         Args:
             fallback: The wait when the service gave no ``Retry-After``.
-            cap: Longest ``Retry-After`` honoured.
         """
         self._fallback = fallback
-        self._cap = cap
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         """Return the seconds to sleep before the next attempt."""
         retry_after = _context(retry_state).retry_after
         if retry_after is not None:
-            return min(retry_after, self._cap)
+            return retry_after
         return float(self._fallback(retry_state))
+
+
+class stop_if_retry_after_above(stop_base):  # noqa: N801 - tenacity's naming style
+    """Stop when the service asks to wait longer than ``cap``.
+
+    Retrying sooner than the service asked would only meet the same refusal, so a wait above the
+    cap ends the call with the service's error (which carries ``retry_after``).
+    """
+
+    def __init__(self, cap: float) -> None:
+        """Stop above ``cap`` seconds of ``Retry-After``."""
+        self._cap = cap
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        """Return whether to stop retrying."""
+        retry_after = _context(retry_state).retry_after
+        return retry_after is not None and retry_after > self._cap
 
 
 class stop_before_deadline(stop_base):  # noqa: N801 - tenacity's naming style
@@ -128,8 +144,12 @@ def build_retrying(
     """
     return tenacity.Retrying(
         sleep=sleep,
-        stop=tenacity.stop_after_attempt(policy.max_attempts) | stop_before_deadline(),
-        wait=wait_retry_after(wait_full_jitter(policy), policy.max_retry_after_s),
+        stop=(
+            tenacity.stop_after_attempt(policy.max_attempts)
+            | stop_before_deadline()
+            | stop_if_retry_after_above(policy.max_retry_after_s)
+        ),
+        wait=wait_retry_after(wait_full_jitter(policy)),
         retry=retry_if_retryable(),
         before_sleep=before_sleep,
         reraise=True,

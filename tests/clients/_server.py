@@ -50,6 +50,7 @@ class Stats:
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0
     max_in_flight: int = 0
+    connections: int = 0
     requests: list[Request] = field(default_factory=list)
 
     def enter(self, request: Request) -> None:
@@ -90,6 +91,8 @@ class LocalServer:
 
         class _Conn(socketserver.StreamRequestHandler):
             def handle(self) -> None:
+                with outer.stats.lock:
+                    outer.stats.connections += 1
                 for _ in range(10_000):
                     try:
                         request = _read_request(self.rfile)

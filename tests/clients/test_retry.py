@@ -106,7 +106,7 @@ def test_retry_after_http_date_is_honoured(users, rsps, clock):
     assert clock.sleeps == [pytest.approx(4.0, abs=1.0)]
 
 
-def test_retry_after_is_capped_by_the_policy(rsps, clock):
+def test_retry_after_above_the_policy_cap_ends_the_call_instead_of_retrying_early(rsps, clock):
     policy = with_retry(max_retry_after_s=1.5)
     client = UserServiceClient(BASE, policy=policy, runtime=instant_runtime(0, clock))
     rsps.get(
@@ -116,8 +116,25 @@ def test_retry_after_is_capped_by_the_policy(rsps, clock):
         headers={"Retry-After": "8"},
     )
     rsps.get(f"{BASE}/users/u1", json=USER)
+    with pytest.raises(RateLimitedError) as caught:
+        client.get_user("u1")
+    assert caught.value.retry_after == 8.0
+    assert clock.sleeps == []
+    assert len(rsps.calls) == 1
+
+
+def test_retry_after_up_to_the_cap_is_waited_in_full(rsps, clock):
+    policy = with_retry(max_retry_after_s=1.5)
+    client = UserServiceClient(BASE, policy=policy, runtime=instant_runtime(0, clock))
+    rsps.get(
+        f"{BASE}/users/u1",
+        status=429,
+        json=error_body("rate_limited"),
+        headers={"Retry-After": "1"},
+    )
+    rsps.get(f"{BASE}/users/u1", json=USER)
     client.get_user("u1")
-    assert clock.sleeps == [1.5]
+    assert clock.sleeps == [1.0]
 
 
 def test_retry_after_beyond_the_deadline_fails_now_instead_of_sleeping(rsps, clock):

@@ -108,7 +108,7 @@ def test_connection_refused_is_retried_then_reported():
     assert caught.value.attempts == 3
 
 
-def test_truncated_body_is_a_response_validation_error():
+def test_truncated_body_is_retried_for_reads_then_a_response_validation_error():
     def truncated(request, sock):
         head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
         sock.sendall(head.encode() + USER_BODY[:20])
@@ -118,9 +118,25 @@ def test_truncated_body_is_a_response_validation_error():
         LocalServer(truncated) as server,
         UserServiceClient(server.url, policy=DRIP_POLICY, runtime=instant_runtime(0)) as client,
     ):
-        with pytest.raises(ResponseValidationError, match="truncated"):
+        with pytest.raises(ResponseValidationError, match="truncated") as caught:
             client.get_user("u1")
-        assert len(server.stats.requests) == 1
+        assert len(server.stats.requests) == 3
+        assert caught.value.attempts == 3
+
+
+def test_a_header_block_cut_by_the_connection_is_truncation_not_a_content_type_problem():
+    def cut_headers(request, sock):
+        sock.sendall(b"HTTP/1.1 200 OK\r\ndate: Sun, 29 Nov 2026 08:00:00 GMT\r\nserv")
+        return False
+
+    with (
+        LocalServer(cut_headers) as server,
+        UserServiceClient(server.url, policy=DRIP_POLICY, runtime=instant_runtime(0)) as client,
+    ):
+        with pytest.raises(ResponseValidationError, match="cut short") as caught:
+            client.get_user("u1")
+        assert len(server.stats.requests) == 3
+        assert caught.value.attempts == 3
 
 
 def test_reset_mid_response_is_retried_for_reads():
@@ -162,3 +178,19 @@ def test_sixteen_threads_share_one_client_without_being_serialised():
         # A breaker holding a lock across requests would keep this at 1.
         assert server.stats.max_in_flight >= 12
         assert client.breaker_state is BreakerState.CLOSED
+
+
+def test_sequential_calls_reuse_one_keep_alive_connection():
+    def ok(request, sock):
+        sock.sendall(json_answer(200, USER))
+        return True
+
+    with LocalServer(ok) as server, UserServiceClient(server.url, policy=DRIP_POLICY) as client:
+        for _ in range(20):
+            assert client.get_user("u1").id == "u1"
+        assert len(server.stats.requests) == 20
+        assert server.stats.connections == 1
+        request = server.stats.requests[0]
+        assert request.headers["accept"] == "application/json"
+        assert request.headers["user-agent"].startswith("stormproof/")
+        assert "x-request-id" in request.headers
