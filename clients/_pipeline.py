@@ -282,7 +282,12 @@ class Pipeline:
                     message,
                 )
             )
-        level = logging.DEBUG if error is None else logging.WARNING
+        if error is None:
+            level = logging.DEBUG
+        elif isinstance(error, ClientRequestError | RequestValidationError):
+            level = logging.INFO  # the service answered; the caller decides if it matters
+        else:
+            level = logging.WARNING
         if logger.isEnabledFor(level):
             text = "call ok" if error is None else f"call failed: {error}"
             logger.log(level, "%s", text, extra=self._extra(ctx, ctx.pending, elapsed, state))

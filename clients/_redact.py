@@ -92,3 +92,4 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 
 logger = logging.getLogger(LOGGER_NAME)
 logger.addFilter(RedactingFilter())
+logger.addHandler(logging.NullHandler())  # a library: no "last resort" output to stderr
