@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# stormproof: the CLI, the reference providers and the chaos runner in one image (docker-compose.yml
+# runs the providers and the runner from it). No Node.js: the runner writes Allure results and the
+# HTML report is rendered outside (`stormproof report`), so the image stays small.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PACT_DO_NOT_TRACK=true
+
+RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin stormproof
+WORKDIR /app
+RUN pip install "setuptools>=77" wheel
+
+# Dependencies in their own layer: install the project once with empty packages, so a change to the
+# source reuses this layer and only the (dependency-free) reinstall below runs again.
+COPY pyproject.toml README.md ./
+RUN mkdir -p clients providers chaos \
+    && touch clients/__init__.py providers/__init__.py chaos/__init__.py \
+    && pip install --no-build-isolation . \
+    && pip uninstall -y stormproof \
+    && rm -rf clients providers chaos build ./*.egg-info
+
+COPY clients ./clients
+COPY providers ./providers
+COPY chaos ./chaos
+RUN pip install --no-build-isolation --no-deps . && rm -rf build ./*.egg-info
+
+# Pact files for provider verification (`stormproof run` reads contracts/pacts from /app) and the
+# compose wiring (docker-compose.yml also mounts compose/ so edits need no rebuild).
+COPY contracts/pacts ./contracts/pacts
+COPY compose ./compose
+
+USER stormproof
+EXPOSE 8001 8002 8003
+CMD ["stormproof", "--help"]
