@@ -384,15 +384,19 @@ def report(targets: list[Target], args: argparse.Namespace) -> None:
             print(f"    first errors: {held['first_errors']}")
     if len(proxies) == 2:
         ours, real = (t.results for t in proxies)
-        d_p50, d_p99 = d["rtt_p50_us"], d["rtt_p99_us"]
+
+        def ratio(a: float, b: float) -> str:
+            return f"{a / b:.2f}x" if b > 0 else "n/a"
+
+        added = {
+            q: ratio(ours[f"rtt_{q}_us"] - d[f"rtt_{q}_us"], real[f"rtt_{q}_us"] - d[f"rtt_{q}_us"])
+            for q in ("p50", "p99")
+        }
         print(
-            f"  stormproof / toxiproxy: throughput "
-            f"{ours['throughput_mb_s'] / real['throughput_mb_s']:.2f}x (goal >= 2), with latency "
-            f"{ours['throughput_latency10_mb_s'] / real['throughput_latency10_mb_s']:.2f}x "
-            f"(goal >= 1); added round trip p50 "
-            f"{(ours['rtt_p50_us'] - d_p50) / max(real['rtt_p50_us'] - d_p50, 1e-9):.2f}x, p99 "
-            f"{(ours['rtt_p99_us'] - d_p99) / max(real['rtt_p99_us'] - d_p99, 1e-9):.2f}x "
-            f"(goal <= 0.75)"
+            "  stormproof / toxiproxy: throughput "
+            f"{ratio(ours['throughput_mb_s'], real['throughput_mb_s'])} (goal >= 2), with latency "
+            f"{ratio(ours['throughput_latency10_mb_s'], real['throughput_latency10_mb_s'])} "
+            f"(goal >= 1); added round trip p50 {added['p50']}, p99 {added['p99']} (goal <= 0.75)"
         )
 
 

@@ -15,7 +15,7 @@ import socket
 import struct
 from typing import TYPE_CHECKING, cast
 
-from chaos.toxiproxy._link import PAUSED_BY_DEST, Link
+from chaos.toxiproxy._link import Link
 from chaos.toxiproxy._toxics import CLOSE, EOF, RESET
 
 if TYPE_CHECKING:
@@ -75,11 +75,11 @@ class Side(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         if self.link_out is not None:
-            self.link_out.pause(PAUSED_BY_DEST)
+            self.link_out.dest_paused()
 
     def resume_writing(self) -> None:
         if self.link_out is not None:
-            self.link_out.resume(PAUSED_BY_DEST)
+            self.link_out.dest_resumed()
 
 
 class ClientSide(Side):

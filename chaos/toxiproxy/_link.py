@@ -18,11 +18,13 @@ from chaos.toxiproxy._toxics import Chunk, Stage, Target, ToxicKind
 if TYPE_CHECKING:
     from chaos.toxiproxy._connection import Connection, Side
 
-PAUSED_BY_DEST = 1  # the destination's write buffer is full
-PAUSED_BY_CHAIN = 2  # toxics hold more than CHAIN_HIGH bytes
+PAUSED_BY_DEST = 1  # pass-through: the destination's write buffer is full
+PAUSED_BY_CHAIN = 2  # toxics and the destination's buffer hold more than CHAIN_HIGH bytes
 
-# Bytes a toxic chain may hold before the source is paused. Large enough that a latency toxic
-# on a fast stream keeps the pipe full (Toxiproxy buffers up to 1024 reads of 32 KiB).
+# Bytes a link with toxics may hold (in its toxics plus the destination's write buffer) before
+# the source is paused. With toxics, a full destination does not pause the source by itself:
+# a latency toxic would then leave a gap as long as its latency after every pause. Toxiproxy
+# similarly buffers up to 1024 reads of 32 KiB per toxic.
 CHAIN_HIGH = 32 * 1024 * 1024
 CHAIN_LOW = CHAIN_HIGH // 2
 
@@ -35,6 +37,7 @@ class Link:
         "direction",
         "dst",
         "dst_dead",
+        "dst_full",
         "dst_write",
         "fast",
         "head",
@@ -65,6 +68,7 @@ class Link:
         self.fast = True
         self.dst_write = dst.transport.write
         self.dst_dead = False
+        self.dst_full = False
         self.inflight = 0
         self.pause_flags = 0
         self.in_done = False
@@ -75,8 +79,18 @@ class Link:
         """Data read from the source, when the link is not a plain pass-through."""
         self.inflight += len(data)
         self.head.push(Chunk(data, monotonic()))
-        if self.inflight > CHAIN_HIGH:
+        if self.held() > CHAIN_HIGH:
             self.pause(PAUSED_BY_CHAIN)
+
+    def held(self) -> int:
+        """Bytes taken from the source and not yet handed to the kernel."""
+        if self.dst_dead:
+            return self.inflight
+        return self.inflight + self.dst.transport.get_write_buffer_size()
+
+    def _maybe_resume_chain(self) -> None:
+        if self.pause_flags & PAUSED_BY_CHAIN and self.held() < CHAIN_LOW:
+            self.resume(PAUSED_BY_CHAIN)
 
     def source_ended(self, kind: str) -> None:
         """The source sent EOF (`kind` EOF) or its socket is gone (`kind` CLOSE)."""
@@ -91,8 +105,8 @@ class Link:
         self.inflight -= len(data)
         if not self.dst_dead:
             self.dst_write(data)
-        if self.pause_flags & PAUSED_BY_CHAIN and self.inflight < CHAIN_LOW:
-            self.resume(PAUSED_BY_CHAIN)
+        if self.pause_flags & PAUSED_BY_CHAIN:
+            self._maybe_resume_chain()
 
     def end(self, kind: str) -> None:
         """The chain's output ended."""
@@ -103,10 +117,23 @@ class Link:
     def dropped(self, size: int) -> None:
         """A toxic discarded `size` bytes."""
         self.inflight -= size
-        if self.pause_flags & PAUSED_BY_CHAIN and self.inflight < CHAIN_LOW:
-            self.resume(PAUSED_BY_CHAIN)
+        if self.pause_flags & PAUSED_BY_CHAIN:
+            self._maybe_resume_chain()
 
     # -- flow control --------------------------------------------------------------------
+    def dest_paused(self) -> None:
+        """The destination's write buffer went over its high-water mark."""
+        self.dst_full = True
+        if self.fast:
+            self.pause(PAUSED_BY_DEST)
+
+    def dest_resumed(self) -> None:
+        """The destination's write buffer drained below its low-water mark."""
+        self.dst_full = False
+        self.resume(PAUSED_BY_DEST)
+        if self.pause_flags & PAUSED_BY_CHAIN:
+            self._maybe_resume_chain()
+
     def pause(self, reason: int) -> None:
         """Stop reading the source for `reason` (a PAUSED_BY_* flag)."""
         if not self.pause_flags:
@@ -143,6 +170,7 @@ class Link:
             self.head = stage
         self.stages.append(stage)
         self.fast = False
+        self.resume(PAUSED_BY_DEST)
 
     def update_stage(self, name: str, attrs: dict[str, int], toxicity: float) -> None:
         """Reconfigure a toxic in place."""
@@ -168,6 +196,12 @@ class Link:
         if end is not None:
             after.end(end)
         self.fast = not self.stages and not self.dst_dead and not self.in_done
+        if self.fast:
+            self.resume(PAUSED_BY_CHAIN)
+            if self.dst_full:
+                self.pause(PAUSED_BY_DEST)
+        elif self.pause_flags & PAUSED_BY_CHAIN:
+            self._maybe_resume_chain()
 
     def destination_lost(self) -> None:
         """The destination socket is gone: drop everything still in the chain."""

@@ -9,6 +9,7 @@ whose toxicity roll failed forwards everything untouched, as Toxiproxy's noop st
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections import deque
 from collections.abc import Callable
@@ -23,11 +24,13 @@ RESET = "reset"  # reset_peer: close both sockets with SO_LINGER 0 (RST)
 
 MAX_MS = 2**31 - 1  # about 24.8 days; longer waits are almost surely a unit mistake
 MAX_INT64 = 2**63 - 1
-# The loop's timers have millisecond resolution (uvloop rounds delays to whole ms and may fire up
-# to 1 ms early or late). A `Timer` therefore wakes up a little early and then yields to the loop
-# once per iteration until due: anything within this margin of its due time is released.
+
+# Loop timers have millisecond resolution: uvloop fires a timer once its millisecond clock,
+# floor(monotonic ms) when armed, has advanced by round(delay ms). A `Timer` asks for the last
+# whole millisecond before its due time, then yields to the loop once per iteration (under
+# 1 ms) until due, so injected delays are never short and rarely more than 0.1 ms long.
+# Anything due within this margin is released.
 _EARLY_MARGIN = 0.00005
-_WAKE_EARLY = 0.0015  # seconds before the due time the loop timer is set for
 
 
 class Chunk:
@@ -188,8 +191,10 @@ class Timer:
         self._schedule(due - monotonic())
 
     def _schedule(self, delay: float) -> None:
-        if delay > _WAKE_EARLY + 0.0005:
-            self._handle = self._loop.call_later(delay - _WAKE_EARLY, self._fire)
+        now = monotonic()
+        whole_ms = math.ceil((now + delay) * 1000.0 - math.floor(now * 1000.0)) - 1
+        if whole_ms >= 1:
+            self._handle = self._loop.call_later(whole_ms / 1000.0, self._fire)
         else:
             self._handle = self._loop.call_soon(self._fire)
 
