@@ -100,7 +100,20 @@ class ClientSide(Side):
 class Connection:
     """Both sockets and both links of one proxied connection."""
 
-    __slots__ = ("cid", "client", "closing", "down", "loop", "peer", "proxy", "up", "upstream")
+    __slots__ = (
+        "cid",
+        "client",
+        "closing",
+        "connecting",
+        "down",
+        "finished",
+        "loop",
+        "peer",
+        "proxy",
+        "task",
+        "up",
+        "upstream",
+    )
 
     def __init__(self, proxy: ProxyState, client: ClientSide) -> None:
         self.proxy = proxy
@@ -110,6 +123,8 @@ class Connection:
         self.up: Link | None = None
         self.down: Link | None = None
         self.closing = False
+        self.connecting = True
+        self.finished = False
         self.cid = proxy.register(self)
         peer = client.transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
@@ -123,7 +138,7 @@ class Connection:
                 "upstream": proxy.upstream,
             },
         )
-        self.loop.create_task(self._connect_upstream())
+        self.task = self.loop.create_task(self._connect_upstream())
 
     async def _connect_upstream(self) -> None:
         host, port = self.proxy.upstream_addr
@@ -132,6 +147,7 @@ class Connection:
         try:
             await self.loop.create_connection(lambda: side, host, port)
         except (OSError, asyncio.CancelledError, ValueError) as exc:
+            self.connecting = False
             log.warning(
                 "unable to open connection to upstream",
                 extra={
@@ -144,7 +160,9 @@ class Connection:
                 },
             )
             self._close_transport(self.client)
+            self._maybe_finished()
             return
+        self.connecting = False
         self._attach(side)
 
     def _attach(self, side: Side) -> None:
@@ -192,8 +210,14 @@ class Connection:
             side.link_out.destination_lost()
         if side.link_in is not None:
             side.link_in.source_ended(CLOSE)
+        self._maybe_finished()
+
+    def _maybe_finished(self) -> None:
         upstream = self.upstream
-        if self.client.lost and (upstream is None or upstream.lost):
+        if self.finished or self.connecting or not self.client.lost:
+            return
+        if upstream is None or upstream.lost:
+            self.finished = True
             self.proxy.unregister(self)
             log.info(
                 "connection closed",
@@ -204,7 +228,7 @@ class Connection:
                     "connection": self.cid,
                 },
             )
-        elif side is self.client and upstream is None:
+        else:
             self.closing = True
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 import socket
 import threading
+import time
 
 import pytest
 
@@ -101,3 +102,21 @@ def test_api_changes_and_connections_are_logged(caplog, echo_server):
     added = next(r for r in caplog.records if getattr(r, "event", None) == "toxic.added")
     assert added.proxy == "logged"
     assert added.attributes == {"latency": 1, "jitter": 0}
+
+
+def test_finished_connections_are_forgotten(echo_server):
+    with EmbeddedToxiproxy() as server, ToxiproxyClient(server.url) as api:
+        good = api.create_proxy("good", "127.0.0.1:0", echo_server.addr)
+        dead = api.create_proxy("dead", "127.0.0.1:0", "127.0.0.1:1")
+        api.add_toxic("good", "latency", attributes={"latency": 5})
+        for _ in range(10):
+            with connect(good.listen) as sock:
+                round_trip(sock)
+            with connect(dead.listen) as sock:
+                assert closed_by_peer(sock)
+        collection = server._server._collection  # white-box: the leak check needs it
+        assert collection is not None
+        deadline = time.monotonic() + 3
+        while any(p.connections for p in collection.proxies.values()):
+            assert time.monotonic() < deadline, "connections were not forgotten"
+            time.sleep(0.02)
