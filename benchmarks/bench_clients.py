@@ -7,7 +7,7 @@
 
 The upstream runs in a child process (its own GIL) on 127.0.0.1. Every loop has a fixed count.
 
-    python benchmarks/bench_clients.py [--calls 300] [--rounds 15] [--per-thread 40]
+    python benchmarks/bench_clients.py [--calls 150] [--rounds 20] [--per-thread 40]
 """
 
 from __future__ import annotations
@@ -91,14 +91,19 @@ class Upstream:
             self.proc.wait(timeout=5)
 
 
-def per_call_us(fn: Callable[[], object], calls: int) -> float:
-    started = time.perf_counter()
+def per_call_us(fn: Callable[[], object], calls: int) -> tuple[float, float]:
+    """Wall-clock and this process's CPU microseconds per call."""
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         fn()
-    return (time.perf_counter() - started) / calls * 1e6
+    wall = (time.perf_counter() - started) / calls * 1e6
+    return wall, (time.process_time() - cpu) / calls * 1e6
 
 
-def happy_path(url: str, calls: int, rounds: int) -> tuple[list[float], list[float]]:
+Rounds = list[tuple[float, float]]
+
+
+def happy_path(url: str, calls: int, rounds: int) -> tuple[Rounds, Rounds]:
     bare = requests.Session()
     bare.trust_env = False  # the client does the same; keeps the comparison like for like
     client = UserServiceClient(url, policy=ResiliencePolicy())
@@ -113,7 +118,8 @@ def happy_path(url: str, calls: int, rounds: int) -> tuple[list[float], list[flo
 
     for fn in (bare_call, client_call):  # warm up connections and caches
         per_call_us(fn, 100)
-    bare_us, client_us = [], []
+    bare_us: Rounds = []
+    client_us: Rounds = []
     for _ in range(rounds):  # interleaved rounds, so drift hits both sides alike
         bare_us.append(per_call_us(bare_call, calls))
         client_us.append(per_call_us(client_call, calls))
@@ -163,8 +169,8 @@ def concurrency(url: str, calls_per_thread: int) -> dict[str, tuple[float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=300, help="calls per round (happy path)")
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (happy path)")
+    parser.add_argument("--calls", type=int, default=150, help="calls per round (happy path)")
+    parser.add_argument("--rounds", type=int, default=20, help="interleaved rounds (happy path)")
     parser.add_argument("--per-thread", type=int, default=40, help="calls per thread (20 ms)")
     parser.add_argument("--serve", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -174,21 +180,28 @@ def main() -> None:
 
     fast, slow = Upstream(0.0), Upstream(0.020)
     try:
-        bare_us, client_us = happy_path(fast.url, args.calls, args.rounds)
-        # Other processes share the CPUs: the fastest round of each side is the least
-        # disturbed estimate of its cost, the median shows how much noise there was.
-        best = min(client_us) / min(bare_us)
-        median = statistics.median(client_us) / statistics.median(bare_us)
+        bare, client = happy_path(fast.url, args.calls, args.rounds)
+        # Other processes share the CPUs. The fastest wall-clock round of each side is the least
+        # disturbed estimate, the median shows the noise, and the client process's CPU time per
+        # call (where the client's own cost lives) is the figure noise disturbs least.
+        walls = {name: [w for w, _ in runs] for name, runs in (("bare", bare), ("client", client))}
+        cpus = {
+            name: sum(c for _, c in runs) / len(runs)
+            for name, runs in (("bare", bare), ("client", client))
+        }
+        best = min(walls["client"]) / min(walls["bare"])
+        median = statistics.median(walls["client"]) / statistics.median(walls["bare"])
+        cpu = cpus["client"] / cpus["bare"]
         print(f"(1) happy-path cost per call, {args.rounds} interleaved rounds of {args.calls}")
-        for name, runs in (("bare requests.Session", bare_us), ("UserServiceClient", client_us)):
+        for name, key in (("bare requests.Session", "bare"), ("UserServiceClient", "client")):
             print(
-                f"    {name:<22}: best {min(runs):7.1f} us/call, "
-                f"median {statistics.median(runs):7.1f}"
+                f"    {name:<22}: wall best {min(walls[key]):7.1f} us, median "
+                f"{statistics.median(walls[key]):7.1f} us; CPU {cpus[key]:7.1f} us"
             )
-        verdict = "ok" if best <= 1.15 else "MISSED"
+        verdict = "ok" if max(best, cpu) <= 1.15 else "MISSED"
         print(
-            f"    ratio client/bare     : best {best:.3f} (goal <= 1.15: {verdict}), "
-            f"median {median:.3f}"
+            f"    ratio client/bare     : wall best {best:.3f}, wall median {median:.3f}, "
+            f"CPU {cpu:.3f} (goal <= 1.15: {verdict})"
         )
 
         results = concurrency(slow.url, args.per_thread)
