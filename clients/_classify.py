@@ -197,10 +197,16 @@ def _error_body(
     try:
         body = json.loads(content)
         error = body["error"]
-        kind = str(error.get("type")) if error.get("type") is not None else None
+        # Every string the service sent is scrubbed: a buggy service may echo a credential
+        # into any of them (found by tests/reliability/test_client_fuzz.py).
+        raw_kind = error.get("type")
+        kind = redact(str(raw_kind), secrets)[:100] if raw_kind is not None else None
         message = str(error.get("message") or "")
         problems = tuple(
-            FieldProblem(str(d.get("field", "")), redact(str(d.get("message", "")), secrets))
+            FieldProblem(
+                redact(str(d.get("field", "")), secrets)[:200],
+                redact(str(d.get("message", "")), secrets)[:500],
+            )
             for d in (error.get("details") or [])
             if isinstance(d, dict)
         )
