@@ -2,11 +2,14 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from typer.testing import CliRunner
 
 from chaos.cli import app
@@ -108,3 +111,43 @@ def test_report_without_results_says_what_to_run(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["report", "--output", "nothing-here"])
     assert result.exit_code == 2
     assert "no Allure results in nothing-here" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(url: str, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=0.5)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {timeout_s} s")
+
+
+def test_scenarios_pass_unchanged_against_a_separately_running_toxiproxy(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        [*STORMPROOF, "proxy", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/version")
+        done = _run(
+            ["--toxiproxy-url", f"http://127.0.0.1:{port}", "--select", "503,outage,breaker",
+             "--no-contracts", "--no-html", "--output", str(tmp_path / "results")],
+            cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "scenarios passed" in done.stdout
+    properties = (tmp_path / "results" / "environment.properties").read_text()
+    assert "backend=toxiproxy" in properties
+    assert f"http://127.0.0.1:{port}" in properties
