@@ -225,8 +225,9 @@ class ScenarioItem(pytest.Item):
         """Run the scenario; raise `ScenarioFailedError` when an expectation did not hold."""
         state = _session(self.config)
         scenario = self.scenario
-        label_scenario(scenario, state.seed)
         runner = state.runner()
+        endpoint = runner.environment.endpoint(scenario.service)
+        label_scenario(scenario, state.seed, endpoint.client_url)
         result = runner.run(scenario)
         state.results.append(result)
         lead = result.primary

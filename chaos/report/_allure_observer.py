@@ -42,8 +42,12 @@ class AllureObserver:
         )
 
 
-def label_scenario(scenario: Scenario, seed: int) -> None:
-    """Label the current Allure test: epic = service, feature = faults, story = scenario."""
+def label_scenario(scenario: Scenario, seed: int, proxy_url: str | None = None) -> None:
+    """Label the current Allure test: epic = service, feature = faults, story = scenario.
+
+    The seed and the proxy address are parameters marked excluded: they vary between runs, and
+    Allure would otherwise treat each run as a new test and lose the history.
+    """
     # allure-pytest ships no type hints for its dynamic labels.
     allure.dynamic.epic(scenario.service)  # type: ignore[no-untyped-call]
     allure.dynamic.feature(", ".join(scenario.fault_kinds))  # type: ignore[no-untyped-call]
@@ -52,6 +56,8 @@ def label_scenario(scenario: Scenario, seed: int) -> None:
     allure.dynamic.description(scenario.description)  # type: ignore[no-untyped-call]
     allure.dynamic.tag(*scenario.tags)  # type: ignore[no-untyped-call]
     allure.dynamic.parameter("seed", seed, excluded=True)
+    if proxy_url is not None:
+        allure.dynamic.parameter("proxy", proxy_url, excluded=True)
 
 
 def label_contract(provider: str, pact_file: str) -> None:

@@ -53,7 +53,10 @@ def test_run_verifies_contracts_runs_scenarios_and_writes_allure(tmp_path):
     assert {a["name"] for a in payment["attachments"]} >= {
         "faults.json", "timeline.json", "timeline.svg", "client-log.jsonl", "payments-ledger.json",
     }  # fmt: skip
-    assert payment["parameters"] == [{"name": "seed", "value": "7", "excluded": True}]
+    parameters = {p["name"]: p for p in payment["parameters"]}
+    assert parameters["seed"] == {"name": "seed", "value": "7", "excluded": True}
+    assert parameters["proxy"]["excluded"] is True
+    assert parameters["proxy"]["value"].startswith("'http://127.0.0.1:")
     steps = [step["name"] for step in payment["steps"]]
     assert "Phase 'ambiguous 503'" in steps
     categories = json.loads((results / "categories.json").read_text())
