@@ -18,7 +18,7 @@ import pytest
 
 from chaos.runner import read_environment_file
 from chaos.scenario import default_scenario_dir
-from tests.compose._files import ENVIRONMENT_FILE, toxiproxy_config
+from tests.compose._files import ENVIRONMENT_FILE, host_port, toxiproxy_config
 from tests.compose._standins import StandIns, run_stormproof, start_standins
 
 RUN_TIMEOUT_S = 150.0
@@ -77,7 +77,8 @@ def _assert_nothing_left_behind(standins: StandIns) -> None:
     for name, proxy in proxies.items():
         assert proxy["enabled"] is True, name
         assert proxy["toxics"] == [], name
-        service = next(s for s, p in standins.proxy_ports.items() if str(p) in str(proxy["listen"]))
+        port = host_port(str(proxy["listen"]))[1]
+        service = next(s for s, p in standins.proxy_ports.items() if p == port)
         assert proxy["upstream"] == f"127.0.0.1:{standins.provider_ports[service]}"
 
 
