@@ -32,6 +32,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -139,7 +140,10 @@ class Target:
     url: str | None  # None: direct connections
     pid: int | None = None
     process: subprocess.Popen[bytes] | None = None
-    results: dict[str, object] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    api: ToxiproxyClient | None = None
+    echo: str = ""
+    source: str = ""
 
     def stop(self) -> None:
         if self.process is not None:
@@ -284,44 +288,77 @@ def hold(addr: str, conns: int, seconds: float, pid: int | None) -> dict[str, ob
     }
 
 
-def run_target(target: Target, ports: tuple[int, int], args: argparse.Namespace) -> None:
+def setup(target: Target, ports: tuple[int, int]) -> None:
     echo_up, source_up = f"127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}"
-    res = target.results
     if target.url is None:
-        echo, source = echo_up, source_up
-        api = None
-    else:
-        api = ToxiproxyClient(target.url, timeout=10)
-        for name in list(api.proxies()):
-            if name.startswith("bench_"):
-                api.delete_proxy(name)
-        echo = api.create_proxy("bench_echo", "127.0.0.1:0", echo_up).listen
-        source = api.create_proxy("bench_source", "127.0.0.1:0", source_up).listen
-    res["throughput_mb_s"] = statistics.median(
-        throughput(source, args.seconds) for _ in range(args.repeat)
-    )
-    if api is not None:
-        with api.toxic("bench_source", "latency", attributes={"latency": 10}):
-            res["throughput_latency10_mb_s"] = statistics.median(
-                throughput(source, args.seconds) for _ in range(args.repeat)
-            )
-    rtts = round_trips(echo, args.rtt_count)
-    res["rtt_p50_us"] = pct(rtts, 0.5) * 1e6
-    res["rtt_p99_us"] = pct(rtts, 0.99) * 1e6
-    if api is not None:
-        base = res["rtt_p50_us"] / 1e6
-        for latency, full_count in ((50, 60), (200, 25), (500, 12)):
-            count = max(5, full_count // 3) if args.quick else full_count
-            with api.toxic("bench_echo", "latency", attributes={"latency": latency}):
-                samples = round_trips(echo, count, warmup=2)
-            errors = [abs(s - base - latency / 1000) * 1e3 for s in samples]
-            res[f"lat{latency}_err_p50_ms"] = pct(errors, 0.5)
-            res[f"lat{latency}_err_p99_ms"] = pct(errors, 0.99)
-    res["hold"] = hold(echo, args.conns, args.hold, target.pid)
-    if api is not None:
-        api.delete_proxy("bench_echo")
-        api.delete_proxy("bench_source")
-        api.close()
+        target.echo, target.source = echo_up, source_up
+        return
+    api = target.api = ToxiproxyClient(target.url, timeout=10)
+    for name in list(api.proxies()):
+        if name.startswith("bench_"):
+            api.delete_proxy(name)
+    target.echo = api.create_proxy("bench_echo", "127.0.0.1:0", echo_up).listen
+    target.source = api.create_proxy("bench_source", "127.0.0.1:0", source_up).listen
+
+
+def teardown(target: Target) -> None:
+    if target.api is not None:
+        target.api.delete_proxy("bench_echo")
+        target.api.delete_proxy("bench_source")
+        target.api.close()
+
+
+def run_all(targets: list[Target], args: argparse.Namespace) -> None:
+    """Each measurement interleaves the targets, so load changes on the machine hit all alike."""
+    proxies = [t for t in targets if t.api is not None]
+    log("throughput")
+    runs: dict[str, list[float]] = {t.name: [] for t in targets}
+    for _ in range(args.repeat):
+        for t in targets:
+            runs[t.name].append(throughput(t.source, args.seconds))
+    for t in targets:
+        t.results["throughput_mb_s"] = statistics.median(runs[t.name])
+    log("throughput with a 10 ms latency toxic")
+    for t in proxies:
+        t.api.add_toxic("bench_source", "latency", attributes={"latency": 10})
+    runs = {t.name: [] for t in proxies}
+    for _ in range(args.repeat):
+        for t in proxies:
+            runs[t.name].append(throughput(t.source, args.seconds))
+    for t in proxies:
+        t.results["throughput_latency10_mb_s"] = statistics.median(runs[t.name])
+        t.api.remove_toxic("bench_source", "latency_downstream")
+    log("round trips")
+    rtts: dict[str, list[float]] = {t.name: [] for t in targets}
+    rounds = 5
+    for _ in range(rounds):
+        for t in targets:
+            rtts[t.name].extend(round_trips(t.echo, args.rtt_count // rounds))
+    for t in targets:
+        t.results["rtt_p50_us"] = pct(rtts[t.name], 0.5) * 1e6
+        t.results["rtt_p99_us"] = pct(rtts[t.name], 0.99) * 1e6
+    for latency, full_count in ((50, 60), (200, 25), (500, 12)):
+        log(f"latency accuracy at {latency} ms")
+        count = max(6, full_count // 3) if args.quick else full_count
+        samples: dict[str, list[float]] = {t.name: [] for t in proxies}
+        for t in proxies:
+            t.api.add_toxic("bench_echo", "latency", attributes={"latency": latency})
+        for _ in range(3):
+            for t in proxies:
+                samples[t.name].extend(round_trips(t.echo, count // 3, warmup=1))
+        for t in proxies:
+            t.api.remove_toxic("bench_echo", "latency_downstream")
+            base = t.results["rtt_p50_us"] / 1e6
+            errors = [abs(x - base - latency / 1000) * 1e3 for x in samples[t.name]]
+            t.results[f"lat{latency}_err_p50_ms"] = pct(errors, 0.5)
+            t.results[f"lat{latency}_err_p99_ms"] = pct(errors, 0.99)
+    for t in targets:
+        log(f"{args.conns} connections held {args.hold:g}s via {t.name}")
+        t.results["hold"] = hold(t.echo, args.conns, args.hold, t.pid)
+
+
+def log(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
 
 
 def fmt(value: object, digits: int = 1) -> str:
@@ -428,9 +465,11 @@ def main() -> None:
         if real is not None:
             targets.append(real)
         for target in targets:
-            print(f"measuring {target.name} ...", file=sys.stderr, flush=True)
-            run_target(target, ports, args)
+            setup(target, ports)
+        run_all(targets, args)
         report(targets, args)
+        for target in targets:
+            teardown(target)
     finally:
         for target in targets:
             target.stop()

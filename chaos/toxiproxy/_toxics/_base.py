@@ -169,30 +169,39 @@ class Stage:
 
 
 class Timer:
-    """A one-shot timer on the monotonic clock, precise to about 0.1 ms."""
+    """A one-shot timer on the monotonic clock; never early.
 
-    __slots__ = ("_callback", "_due", "_handle", "_loop")
+    A precise timer is late by about 0.1 ms at most (it yields to the loop once per iteration
+    for the last fraction of a millisecond); a coarse one may be up to ~1 ms late but never
+    busy-waits, which keeps a stream of chunks through a latency toxic cheap.
+    """
+
+    __slots__ = ("_callback", "_due", "_handle", "_loop", "_precise")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
         self._loop = loop
         self._callback = callback
         self._handle: asyncio.Handle | None = None
         self._due = 0.0
+        self._precise = True
 
     @property
     def armed(self) -> bool:
         """Whether the timer is pending."""
         return self._handle is not None
 
-    def arm(self, due: float) -> None:
+    def arm(self, due: float, *, precise: bool = True) -> None:
         """Fire at monotonic time `due` (replacing any earlier arming)."""
         self.cancel()
         self._due = due
+        self._precise = precise
         self._schedule(due - monotonic())
 
     def _schedule(self, delay: float) -> None:
         now = monotonic()
-        whole_ms = math.ceil((now + delay) * 1000.0 - math.floor(now * 1000.0)) - 1
+        whole_ms = math.ceil((now + delay) * 1000.0 - math.floor(now * 1000.0))
+        if self._precise:
+            whole_ms -= 1
         if whole_ms >= 1:
             self._handle = self._loop.call_later(whole_ms / 1000.0, self._fire)
         else:
@@ -227,7 +236,9 @@ class TimedStage(Stage):
         """Queue a chunk for release at `due` (due times must not decrease)."""
         self.queue.append((due, chunk))
         if not self.timer.armed:
-            self.timer.arm(due)
+            # A chunk into an idle stage (a request, a response) gets a precise release; the
+            # chunks queued behind it in a busy stream are released at the next millisecond.
+            self.timer.arm(due, precise=len(self.queue) == 1)
 
     def release(self, due: float, chunk: Chunk) -> None:
         """Send a due chunk on (subclasses may stamp it first)."""
@@ -242,7 +253,7 @@ class TimedStage(Stage):
             if self.out_closed:
                 return
         if queue:
-            self.timer.arm(queue[0][0])
+            self.timer.arm(queue[0][0], precise=False)
         elif self.pending_end is not None:
             kind, self.pending_end = self.pending_end, None
             self.emit_end(kind)
