@@ -5,12 +5,14 @@ source, so a test of "three attempts with backoff" runs in microseconds and alwa
 same amounts::
 
     from clients import PaymentServiceClient
-    from clients.testing import instant_runtime
+    from clients.testing import FakeClock, instant_runtime
 
-    runtime = instant_runtime(seed=7)
-    client = PaymentServiceClient("http://payments.test", runtime=runtime)
+    clock = FakeClock()
+    client = PaymentServiceClient(
+        "http://payments.test", runtime=instant_runtime(seed=7, clock=clock)
+    )
     ...                                 # calls that retry
-    assert runtime.clock() > 0          # the fake clock moved by the backoff sleeps
+    assert len(clock.sleeps) == 2       # the backoffs, taken instantly on the fake clock
 
 Or switch it on for every client built inside a block (stamina's ``set_testing`` style)::
 
