@@ -70,6 +70,13 @@ def run_command(  # typer passes every option by keyword
     no_html: Annotated[
         bool, typer.Option("--no-html", help="do not render the HTML report")
     ] = False,
+    attach_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="STORMPROOF_ATTACH_TIMEOUT",
+            help="with --environment: seconds to wait for Toxiproxy and the providers to answer",
+        ),
+    ] = 30.0,  # chaos.runner.DEFAULT_ATTACH_TIMEOUT_S, not imported here to keep --help fast
     weaken: Annotated[
         str | None, typer.Option(hidden=True, help="test only: weaken the clients")
     ] = None,
@@ -91,6 +98,13 @@ def run_command(  # typer passes every option by keyword
         try:
             load_scenarios(root)
         except ScenarioFileError as exc:
+            raise _fail(str(exc)) from None
+    if environment is not None:
+        from chaos.runner import ChaosEnvironmentError, wait_until_attached  # noqa: PLC0415
+
+        try:
+            wait_until_attached(environment, timeout_s=attach_timeout)
+        except ChaosEnvironmentError as exc:
             raise _fail(str(exc)) from None
     args: list[str] = []
     if not no_contracts:

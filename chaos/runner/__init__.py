@@ -13,6 +13,7 @@ from chaos.runner._environment import (
 from chaos.runner._injector import FaultInjector, describe_fault
 from chaos.runner._observer import NullObserver, RunObserver
 from chaos.runner._provider_control import ProviderControl, ProviderControlError
+from chaos.runner._readiness import DEFAULT_ATTACH_TIMEOUT_S, wait_until_attached
 from chaos.runner._records import (
     AttemptRecord,
     BreakerTransition,
@@ -24,6 +25,7 @@ from chaos.runner._runner import ScenarioResult, ScenarioRunner, run_scenarios, 
 
 __all__ = [
     "ALL_CATEGORIES",
+    "DEFAULT_ATTACH_TIMEOUT_S",
     "HARNESS_ERROR",
     "LEFTOVER_FAULT",
     "SERVICES",
@@ -51,4 +53,5 @@ __all__ = [
     "run_scenarios",
     "scenario_seed",
     "start_environment",
+    "wait_until_attached",
 ]
