@@ -221,3 +221,60 @@ def test_each_client_instance_has_its_own_breaker(rsps, clock):
     fail(a, 3)
     assert a.breaker_state is BreakerState.OPEN
     assert b.breaker_state is BreakerState.CLOSED
+
+
+def test_sixteen_threads_open_the_breaker_once_and_close_it_after_recovery(rsps, clock, events):
+    policy = replace(
+        OPEN_AFTER_3,
+        breaker=BreakerPolicy(
+            failure_threshold=5, reset_timeout_s=30.0, half_open_max_calls=2, success_threshold=3
+        ),
+    )
+    client = UserServiceClient(
+        BASE, policy=policy, runtime=instant_runtime(0, clock), on_event=events.append
+    )
+    up = threading.Event()
+    body = (
+        '{"id":"u1","email":"a@b.co","name":"A",'
+        '"created_at":"2026-11-29T07:46:08Z","updated_at":"2026-11-29T07:46:08Z"}'
+    )
+
+    def answer(request):
+        if up.is_set():
+            return 200, {"Content-Type": "application/json"}, body
+        return 503, {"Content-Type": "application/json"}, '{"error":{"type":"unavailable"}}'
+
+    rsps.add_callback("GET", f"{BASE}/users/u1", callback=answer)
+
+    def ten_calls(_):
+        outcomes = []
+        for _ in range(10):
+            try:
+                client.get_user("u1")
+                outcomes.append("ok")
+            except (ServiceUnavailableError, CircuitOpenError) as error:
+                outcomes.append(type(error).__name__)
+        return outcomes
+
+    with ThreadPoolExecutor(16) as pool:
+        down = [o for batch in pool.map(ten_calls, range(16)) for o in batch]
+    assert client.breaker_state is BreakerState.OPEN
+    # Only the calls admitted before it opened reached the service: at most the threshold
+    # plus the other 15 threads' calls already in flight.
+    assert down.count("ServiceUnavailableError") == len(rsps.calls) <= 5 + 15
+    assert down.count("CircuitOpenError") == 160 - len(rsps.calls)
+
+    up.set()
+    clock.advance(30.0)
+    with ThreadPoolExecutor(16) as pool:
+        recovered = [o for batch in pool.map(ten_calls, range(16)) for o in batch]
+    assert client.breaker_state is BreakerState.CLOSED
+    assert set(recovered) <= {"ok", "CircuitOpenError"}
+    assert recovered.count("ok") >= 3  # the success threshold; refusals only while half-open
+    assert client.get_user("u1").id == "u1"
+    assert client._pipeline.breaker._probes == 0
+    assert transitions(events) == [
+        (BreakerState.CLOSED, BreakerState.OPEN),
+        (BreakerState.OPEN, BreakerState.HALF_OPEN),
+        (BreakerState.HALF_OPEN, BreakerState.CLOSED),
+    ]
