@@ -103,7 +103,7 @@ class Link:
         """Write a chunk that made it through the chain."""
         data = chunk.data
         self.inflight -= len(data)
-        if not self.dst_dead:
+        if not self.out_done:
             self.dst_write(data)
         if self.pause_flags & PAUSED_BY_CHAIN:
             self._maybe_resume_chain()
@@ -211,6 +211,7 @@ class Link:
         self.cancel()
 
     def cancel(self) -> None:
-        """Stop every toxic's timers."""
+        """Stop every toxic's timers; they take no more input."""
         for stage in self.stages:
             stage.cancel()
+            stage.out_closed = True
