@@ -40,6 +40,7 @@ def _json_logs() -> Iterator[None]:
 
 
 def proxy_command(
+    *,
     host: Annotated[
         str, typer.Option("--host", "-host", help="Host for the API to listen on.")
     ] = "127.0.0.1",
@@ -52,13 +53,38 @@ def proxy_command(
         int | None,
         typer.Option("--seed", "-seed", help="Seed for toxicity rolls, jitter and slicing."),
     ] = None,
+    proxy_metrics: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-metrics", "-proxy-metrics", help="Accepted for compatibility; no /metrics."
+        ),
+    ] = False,
+    runtime_metrics: Annotated[
+        bool,
+        typer.Option(
+            "--runtime-metrics", "-runtime-metrics", help="Accepted for compatibility; no /metrics."
+        ),
+    ] = False,
+    print_version: Annotated[
+        bool, typer.Option("--version", "-version", help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Run a Toxiproxy 2.12-compatible server (same API, same flags as toxiproxy-server)."""
-    from chaos.toxiproxy._server import (  # noqa: PLC0415 - keep --help fast
+    from chaos import __version__  # noqa: PLC0415
+    from chaos.toxiproxy._api import TOXIPROXY_VERSION  # noqa: PLC0415 - keep --help fast
+    from chaos.toxiproxy._server import (  # noqa: PLC0415
         ConfigError,
         ToxiproxyServer,
         new_event_loop,
     )
+
+    if print_version:
+        typer.echo(f"toxiproxy-server version {TOXIPROXY_VERSION} (stormproof {__version__})")
+        return
+    if proxy_metrics or runtime_metrics:
+        typer.echo(
+            "warning: Prometheus metrics are not supported; serving without /metrics", err=True
+        )
 
     server = ToxiproxyServer(host, port, seed=seed, config=config)
 

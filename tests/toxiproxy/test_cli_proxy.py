@@ -79,3 +79,9 @@ def test_serves_config_proxies_and_stops_on_sigterm(tmp_path):
     events = [json.loads(line).get("event") for line in out.decode().splitlines() if line]
     assert "proxy.created" in events
     assert "server.stopped" in events
+
+
+def test_version_flag_prints_the_toxiproxy_version():
+    result = CliRunner().invoke(app, ["proxy", "-version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("toxiproxy-server version 2.12.0")
