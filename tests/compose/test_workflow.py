@@ -72,6 +72,7 @@ def test_contracts_job_verifies_and_uses_the_broker_only_when_its_secrets_exist(
 def test_chaos_job_runs_compose_with_the_runners_exit_code_and_uploads_allure(workflow):
     job = workflow["jobs"]["chaos"]
     runs = _runs(job)
+    assert "docker compose config --quiet" in runs
     assert "docker compose build" in runs
     assert "docker compose up --abort-on-container-exit --exit-code-from runner" in runs
     assert "docker compose down" in runs
