@@ -179,20 +179,23 @@ def build_app(collection: ProxyCollection) -> web.Application:
     """The aiohttp application serving `collection`."""
     app = web.Application(middlewares=[_middleware], client_max_size=4 * 1024 * 1024)
     app[COLLECTION] = collection
+    # aiohttp's default placeholder pattern, [^{}/]+, would make a proxy or toxic whose name
+    # has a brace unreachable after creating it; gorilla/mux (Toxiproxy's router) takes [^/]+.
+    proxy, toxic = "{proxy:[^/]+}", "{toxic:[^/]+}"
     r = app.router
     r.add_post("/reset", _reset)
     r.add_get("/proxies", _proxy_index, allow_head=False)
     r.add_post("/proxies", _proxy_create)
     r.add_post("/populate", _populate)
-    r.add_get("/proxies/{proxy}", _proxy_show, allow_head=False)
-    r.add_post("/proxies/{proxy}", _proxy_update)
-    r.add_patch("/proxies/{proxy}", _proxy_update)
-    r.add_delete("/proxies/{proxy}", _proxy_delete)
-    r.add_get("/proxies/{proxy}/toxics", _toxic_index, allow_head=False)
-    r.add_post("/proxies/{proxy}/toxics", _toxic_create)
-    r.add_get("/proxies/{proxy}/toxics/{toxic}", _toxic_show, allow_head=False)
-    r.add_post("/proxies/{proxy}/toxics/{toxic}", _toxic_update)
-    r.add_patch("/proxies/{proxy}/toxics/{toxic}", _toxic_update)
-    r.add_delete("/proxies/{proxy}/toxics/{toxic}", _toxic_delete)
+    r.add_get(f"/proxies/{proxy}", _proxy_show, allow_head=False)
+    r.add_post(f"/proxies/{proxy}", _proxy_update)
+    r.add_patch(f"/proxies/{proxy}", _proxy_update)
+    r.add_delete(f"/proxies/{proxy}", _proxy_delete)
+    r.add_get(f"/proxies/{proxy}/toxics", _toxic_index, allow_head=False)
+    r.add_post(f"/proxies/{proxy}/toxics", _toxic_create)
+    r.add_get(f"/proxies/{proxy}/toxics/{toxic}", _toxic_show, allow_head=False)
+    r.add_post(f"/proxies/{proxy}/toxics/{toxic}", _toxic_update)
+    r.add_patch(f"/proxies/{proxy}/toxics/{toxic}", _toxic_update)
+    r.add_delete(f"/proxies/{proxy}/toxics/{toxic}", _toxic_delete)
     r.add_get("/version", _version, allow_head=False)
     return app

@@ -45,6 +45,9 @@ def decode(body: bytes) -> Any:
         raise BAD_REQUEST_BODY.joined(f"invalid JSON: {exc.msg} at offset {exc.pos}") from None
     except ValueError as exc:
         raise BAD_REQUEST_BODY.joined(str(exc)) from None
+    except RecursionError:
+        # Python's decoder gives up near 1,000 levels (Go's at 10,000): a bad body, not a crash.
+        raise BAD_REQUEST_BODY.joined("exceeded max depth") from None
     return value
 
 
