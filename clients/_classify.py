@@ -1,10 +1,11 @@
 """Turn what happened to one attempt into an error and a retry decision.
 
 Retry rules (docs in ``README.md``, design notes): a failure before the request was sent is
-always retryable; one after it may have been sent (read timeout, reset, 5xx) only when the call
-is retry-safe (idempotent method or an ``Idempotency-Key``); 429 always, after ``Retry-After``;
-409 ``idempotency_in_flight`` when keyed (the first attempt is still running); other 4xx and
-unusable responses never.
+always retryable; one after it may have been sent (read timeout, reset, a body cut short by the
+connection, 5xx) only when the call is retry-safe (idempotent method or an ``Idempotency-Key``);
+429 always, after ``Retry-After``; 409 ``idempotency_in_flight`` when keyed (the first attempt is
+still running); other 4xx and unusable answers (not JSON, wrong schema) never. Whether a wait is
+short enough to retry at all is the retry strategies' call (``clients._retry``).
 """
 
 from __future__ import annotations
