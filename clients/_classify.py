@@ -154,12 +154,12 @@ def classify_exception(exc: BaseException, info: AttemptInfo, expired: bool) -> 
             return Outcome(error, retryable=False, ambiguous=True, verdict=Verdict.FAILURE)
         error = ReadTimeoutError(f"{where}: no answer within the read timeout", **kw)
         return Outcome(error, retryable=safe, ambiguous=True, verdict=Verdict.FAILURE)
+    if _has(exc, urllib3.exceptions.NameResolutionError):  # a NewConnectionError: test it first
+        error = ServiceUnavailableError(f"{where}: host name could not be resolved", **kw)
+        return Outcome(error, retryable=True, ambiguous=False, verdict=Verdict.FAILURE)
     if _has(exc, urllib3.exceptions.NewConnectionError, ConnectionRefusedError):
         reason = "refused" if _has(exc, ConnectionRefusedError) else "could not be opened"
         error = ServiceUnavailableError(f"{where}: connection {reason}", **kw)
-        return Outcome(error, retryable=True, ambiguous=False, verdict=Verdict.FAILURE)
-    if _has(exc, urllib3.exceptions.NameResolutionError):
-        error = ServiceUnavailableError(f"{where}: host name could not be resolved", **kw)
         return Outcome(error, retryable=True, ambiguous=False, verdict=Verdict.FAILURE)
     if isinstance(exc, requests.exceptions.ContentDecodingError):
         error = ResponseValidationError(f"{where}: response body could not be decoded", **kw)

@@ -48,6 +48,11 @@ def refused() -> requests.ConnectionError:
     return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", reason))
 
 
+def unresolvable() -> requests.ConnectionError:
+    reason = urllib3.exceptions.NameResolutionError("svc.test", None, OSError("no such host"))
+    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", reason))
+
+
 def reset() -> requests.ConnectionError:
     inner = urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104))
     return requests.ConnectionError(inner)
@@ -106,6 +111,12 @@ def test_validation_details_from_the_service_become_problems(once, rsps):
         (requests.ReadTimeout("read timed out"), ReadTimeoutError, "read timeout"),
         (refused(), ServiceUnavailableError, "connection could not be opened"),
         (reset(), ServiceUnavailableError, "reset"),
+        (unresolvable(), ServiceUnavailableError, "host name could not be resolved"),
+        (
+            requests.exceptions.ContentDecodingError("gzip: bad header"),
+            ResponseValidationError,
+            "could not be decoded",
+        ),
         (
             requests.exceptions.ChunkedEncodingError(
                 urllib3.exceptions.ProtocolError("IncompleteRead(3 bytes read, 10 more expected)")
@@ -302,3 +313,20 @@ def test_refund_of_unknown_payment_after_a_503_is_not_found(payments, rsps):
         payments.refund_payment("p9")
     assert caught.value.attempts == 2
     assert PAYMENT["id"] != "p9"
+
+
+def test_a_connect_timeout_cut_to_the_deadline_is_deadline_exceeded(rsps, clock):
+    policy = replace(POLICY, connect_timeout_s=5.0, deadline_s=1.0)
+    client = UserServiceClient(BASE, policy=policy, runtime=instant_runtime(0, clock))
+    rsps.get(f"{BASE}/users/u1", body=requests.ConnectTimeout("connect timed out"))
+    with pytest.raises(DeadlineExceededError) as caught:
+        client.get_user("u1")
+    assert caught.value.attempts == 1  # no time was left to try again
+
+
+def test_a_read_timeout_cut_to_the_deadline_is_deadline_exceeded(rsps, clock):
+    policy = replace(POLICY, read_timeout_s=5.0, deadline_s=1.0)
+    client = UserServiceClient(BASE, policy=policy, runtime=instant_runtime(0, clock))
+    rsps.get(f"{BASE}/users/u1", body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(DeadlineExceededError, match="before the call's deadline"):
+        client.get_user("u1")
