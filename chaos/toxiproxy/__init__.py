@@ -16,7 +16,7 @@ from chaos.toxiproxy._errors import (
     ToxiproxyServerError,
 )
 from chaos.toxiproxy._models import Proxy, ProxySpec, Toxic, ToxicSpec
-from chaos.toxiproxy._server import ConfigError, EmbeddedToxiproxy, ToxiproxyServer
+from chaos.toxiproxy._server import ConfigError, EmbeddedToxiproxy, ServerStats, ToxiproxyServer
 
 # A library logs, the application decides where logs go (no "last resort" stderr output).
 _logging.getLogger("stormproof.toxiproxy").addHandler(_logging.NullHandler())
@@ -26,6 +26,7 @@ __all__ = [
     "EmbeddedToxiproxy",
     "Proxy",
     "ProxySpec",
+    "ServerStats",
     "Toxic",
     "ToxicSpec",
     "ToxiproxyBadRequestError",

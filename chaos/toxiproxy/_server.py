@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -59,6 +60,21 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
     loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
     return loop
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStats:
+    """What a running server holds, for leak checks after load or chaos.
+
+    Attributes:
+        proxies: Proxies that exist.
+        connections: Proxied connections still open, over every proxy.
+        tasks: asyncio tasks alive on the server's event loop (API connections included).
+    """
+
+    proxies: int
+    connections: int
+    tasks: int
 
 
 class ToxiproxyServer:
@@ -139,6 +155,14 @@ class ToxiproxyServer:
 
     def _host_for_addr(self) -> str:
         return f"[{self.host}]" if ":" in self.host else self.host
+
+    async def stats(self) -> ServerStats:
+        """Count proxies, open connections and tasks (call it on the server's event loop)."""
+        proxies = self._collection.proxies if self._collection is not None else {}
+        current = asyncio.current_task()
+        tasks = sum(1 for task in asyncio.all_tasks() if task is not current)
+        connections = sum(len(proxy.connections) for proxy in proxies.values())
+        return ServerStats(len(proxies), connections, tasks)
 
     async def stop(self) -> None:
         """Close every proxy and connection, then the API."""
@@ -228,6 +252,23 @@ class EmbeddedToxiproxy:
         finally:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+
+    def stats(self, timeout: float = 10.0) -> ServerStats:
+        """Count proxies, open connections and event-loop tasks of the running server.
+
+        Args:
+            timeout: Seconds to wait for the server's loop to answer.
+
+        Returns:
+            The counts at this moment.
+
+        Raises:
+            RuntimeError: The server is not running.
+        """
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("EmbeddedToxiproxy is not running")
+        return asyncio.run_coroutine_threadsafe(self._server.stats(), loop).result(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server: close all proxies and connections, stop the loop, join the thread."""

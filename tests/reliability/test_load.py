@@ -1,0 +1,32 @@
+"""A small load through the embedded proxy: no unexpected error, no leaked fd or task.
+
+``benchmarks/bench_load.py`` runs the full load (1,000 connections, 50,000 pairs).
+"""
+
+from __future__ import annotations
+
+from chaos.toxiproxy import EmbeddedToxiproxy
+from tests.reliability._figures import count
+from tests.reliability._load import run_load
+
+
+def test_concurrent_connections_through_latency_and_reset_toxics_leak_nothing() -> None:
+    with EmbeddedToxiproxy(seed=11) as server:
+        report = run_load(server, connections=200, pairs=10, reset_connections=40, deadline_s=60)
+        stats = server.stats()
+    assert report.unexpected == [], report.unexpected[:5]
+    assert report.peak is not None
+    assert report.peak.connections == 200  # all open at the same time
+    # The 160 connections of the latency-only proxy finished every pair.
+    assert report.pairs >= 160 * 10
+    # reset_peer with toxicity 0.5 over 40 connections (seeded): some, not all, were reset.
+    assert 5 <= report.resets <= 35
+    assert report.after is not None
+    assert report.before is not None
+    assert report.after.connections == 0
+    assert report.after.tasks == report.before.tasks
+    assert report.fds_after == report.fds_before
+    assert stats.proxies == 0
+    count("load (small)", "connections", report.connections)
+    count("load (small)", "pairs", report.pairs)
+    count("load (small)", "resets", report.resets)
