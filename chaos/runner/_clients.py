@@ -34,12 +34,10 @@ WEAKENINGS: tuple[Weakening, ...] = ("no-retries", "no-breaker", "no-deadline")
 
 def operations(service: str) -> list[str]:
     """The public operations a scenario may call on `service`'s client."""
-    cls = CLIENT_CLASSES[service]
-    base = set(dir(object)) | {"close", "add_listener", "remove_listener", "breaker_state"}
+    # The service's own methods, not what every client inherits (close, listeners, ...).
+    own = vars(CLIENT_CLASSES[service])
     return sorted(
-        name
-        for name, member in inspect.getmembers(cls, inspect.isfunction)
-        if not name.startswith("_") and name not in base
+        name for name, member in own.items() if inspect.isfunction(member) and name[0] != "_"
     )
 
 

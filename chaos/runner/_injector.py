@@ -54,6 +54,9 @@ class FaultInjector:
         """Apply one fault."""
         proxy = self._endpoint.proxy
         if isinstance(fault, ToxicFault):
+            # Remembered before asking: an interrupt can land after Toxiproxy took the toxic
+            # and before its answer came back (lifting a toxic that never came is a 404).
+            self._toxics.append(fault.toxic_name)
             self._toxiproxy.add_toxic(
                 proxy,
                 fault.toxic,
@@ -62,7 +65,6 @@ class FaultInjector:
                 attributes=dict(fault.attributes),
                 name=fault.toxic_name,
             )
-            self._toxics.append(fault.toxic_name)
         elif isinstance(fault, ProxyFault):
             self._disabled = True
             self._toxiproxy.update_proxy(proxy, enabled=False)

@@ -1,4 +1,5 @@
-"""Call inputs with references: `${payment.id}` (a value saved by an earlier call), `${unique}`."""
+"""Call inputs with references: `${payment.id}`, `${page.items.0.id}` (values saved by earlier
+calls) and `${unique}` (unique per run)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ def _lookup(path: str, saved: Mapping[str, Any]) -> Any:
         raise InputReferenceError(f"${{{path}}}: no earlier call saved {head!r} (saved: {known})")
     value = saved[head]
     for part in rest:
-        if not isinstance(value, Mapping) or part not in value:
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
             raise InputReferenceError(f"${{{path}}}: {head!r} has no field {part!r}")
-        value = value[part]
     return value
 
 

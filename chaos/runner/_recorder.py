@@ -20,7 +20,9 @@ class EventRecorder:
         self._origin = origin
         self._lock = threading.Lock()
         self._pending: dict[int, list[AttemptRecord]] = defaultdict(list)
-        self._finished: dict[int, tuple[CallEvent, tuple[AttemptRecord, ...]]] = {}
+        self._finished: dict[int, list[tuple[CallEvent, tuple[AttemptRecord, ...]]]] = defaultdict(
+            list
+        )
         self.transitions: list[BreakerTransition] = []
 
     def __call__(self, event: ClientEvent) -> None:
@@ -29,7 +31,7 @@ class EventRecorder:
             if isinstance(event, AttemptEvent):
                 self._pending[thread].append(self._attempt(event))
             elif isinstance(event, CallEvent):
-                self._finished[thread] = (event, tuple(self._pending.pop(thread, [])))
+                self._finished[thread].append((event, tuple(self._pending.pop(thread, []))))
             elif isinstance(event, BreakerEvent):
                 self.transitions.append(
                     BreakerTransition(
@@ -52,10 +54,13 @@ class EventRecorder:
             backoff_s=event.backoff_s,
         )
 
-    def take_call(self) -> tuple[CallEvent, tuple[AttemptRecord, ...]] | None:
-        """The last finished call on the current thread, with its attempts (once)."""
+    def take_calls(self) -> list[tuple[CallEvent, tuple[AttemptRecord, ...]]]:
+        """The logical calls finished on the current thread since the last take, in order.
+
+        Usually one; an operation that walks pages (`iter_users`) makes one per page.
+        """
         with self._lock:
-            return self._finished.pop(threading.get_ident(), None)
+            return self._finished.pop(threading.get_ident(), [])
 
     def take_transitions(self) -> list[BreakerTransition]:
         """Breaker transitions seen since the last take."""

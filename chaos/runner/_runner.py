@@ -8,7 +8,7 @@ import random
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -301,31 +301,35 @@ def _call_once(
     outcome, error, value = OK, None, None
     try:
         returned = operation(**inputs)
+        if isinstance(returned, Iterator):  # iter_users: walking the pages is the call
+            returned = {"items": [item.model_dump(mode="json") for item in returned]}
         if isinstance(returned, BaseModel):
             value = returned.model_dump(mode="json")
+        elif isinstance(returned, dict):
+            value = returned
     except Exception as exc:
         outcome, error = type(exc).__name__, str(exc)
     elapsed = time.monotonic() - started
-    taken = recorder.take_call()
-    if taken is None:
+    taken = recorder.take_calls()
+    if not taken:
         return CallRecord(
             phase=phase, op=op, index=index, outcome=outcome, attempts=0, elapsed_s=elapsed,
             offset_s=started - origin, breaker_after=client.breaker_state.name,
             idempotency_key=None, error=error, result=value,
         )  # fmt: skip
-    event, attempts = taken
+    last, _ = taken[-1]
     return CallRecord(
         phase=phase,
         op=op,
         index=index,
         outcome=outcome,
-        attempts=event.attempts,
-        elapsed_s=event.elapsed_s,
+        attempts=sum(event.attempts for event, _ in taken),
+        elapsed_s=elapsed if len(taken) > 1 else last.elapsed_s,
         offset_s=started - origin,
-        breaker_after=event.breaker_state.name,
-        idempotency_key=event.idempotency_key,
+        breaker_after=last.breaker_state.name,
+        idempotency_key=last.idempotency_key,
         error=error,
-        attempt_records=attempts,
+        attempt_records=tuple(a for _, attempts in taken for a in attempts),
         result=value,
     )
 

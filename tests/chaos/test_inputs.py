@@ -8,6 +8,7 @@ def test_whole_references_keep_their_type_and_partial_ones_format():
     assert render({"amount": "${payment.amount}"}, saved) == {"amount": 25}
     assert render({"email": "u-${unique}@x.org"}, saved) == {"email": "u-ab12@x.org"}
     assert render(["${payment.id}", 3], saved) == ["pay_1", 3]
+    assert render("${page.items.1.id}", {"page": {"items": [{"id": "a"}, {"id": "b"}]}}) == "b"
 
 
 def test_a_missing_reference_says_what_was_saved():
