@@ -208,8 +208,13 @@ class Connection:
         """A socket is gone (closed by us or reset by its peer)."""
         if side.link_out is not None:
             side.link_out.destination_lost()
-        if side.link_in is not None:
-            side.link_in.source_ended(CLOSE)
+        toward_other = side.link_in
+        if toward_other is not None:
+            toward_other.source_ended(CLOSE)
+            if toward_other.out_done and not toward_other.dst_dead:
+                # The other peer already had its EOF; with this socket gone nothing it sends can
+                # be delivered, so close it rather than swallow its bytes.
+                self._close_transport(toward_other.dst)
         self._maybe_finished()
 
     def _maybe_finished(self) -> None:

@@ -196,3 +196,20 @@ def test_listen_change_moves_the_proxy(client, echo_server):
         round_trip(sock)
     with pytest.raises(ConnectionRefusedError):
         connect(proxy.listen)
+
+
+def test_client_is_closed_once_the_upstream_is_gone(client):
+    def answer_and_close(conn: socket.socket) -> None:
+        conn.recv(100)
+        conn.sendall(b"bye")
+
+    with serving(answer_and_close) as upstream:
+        proxy = client.create_proxy("gone", "127.0.0.1:0", upstream.addr)
+        with connect(proxy.listen, timeout=2) as sock:
+            sock.sendall(b"hello")
+            assert recv_all(sock) == b"bye"
+            deadline = time.monotonic() + 3
+            with pytest.raises((BrokenPipeError, ConnectionResetError)):  # noqa: PT012
+                while time.monotonic() < deadline:
+                    sock.sendall(b"more")
+                    time.sleep(0.05)
