@@ -15,15 +15,17 @@ WORKDIR /app
 # The build backend, pinned; installs below reuse it (--no-build-isolation) instead of fetching it.
 RUN pip install "setuptools==80.9.0"
 
-# Dependencies in their own layer: install the project once with empty packages, so a change to the
-# source reuses this layer and only the (dependency-free) reinstall below runs again.
-COPY pyproject.toml README.md ./
+# Dependencies in their own layer: install the project once from pyproject.toml alone (empty
+# packages, an empty README), so a change to the source or the docs reuses this layer and only the
+# dependency-free reinstall below runs again.
+COPY pyproject.toml ./
 RUN mkdir -p clients providers chaos \
-    && touch clients/__init__.py providers/__init__.py chaos/__init__.py \
+    && touch README.md clients/__init__.py providers/__init__.py chaos/__init__.py \
     && pip install --no-build-isolation . \
     && pip uninstall -y stormproof \
-    && rm -rf clients providers chaos build ./*.egg-info
+    && rm -rf README.md clients providers chaos build ./*.egg-info
 
+COPY README.md ./
 COPY clients ./clients
 COPY providers ./providers
 COPY chaos ./chaos

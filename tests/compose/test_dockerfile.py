@@ -62,9 +62,9 @@ def test_dependencies_are_installed_before_the_source_is_copied(instructions):
     )
     project = _index(instructions, "RUN", "--no-deps")
     assert metadata < dependencies < first_source < project
-    # Only metadata before the dependency layer, so editing the code keeps it cached.
+    # Only pyproject.toml before the dependency layer: editing code or docs keeps it cached.
     copies_before = [rest for keyword, rest in instructions[:dependencies] if keyword == "COPY"]
-    assert copies_before == ["pyproject.toml README.md ./"]
+    assert copies_before == ["pyproject.toml ./"]
 
 
 def test_copied_paths_exist(instructions):
