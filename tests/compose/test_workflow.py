@@ -47,11 +47,12 @@ def test_has_the_expected_jobs(workflow):
         assert "actions/checkout@v4" in _uses(job), name
 
 
-def test_lint_job_runs_ruff_and_strict_mypy(workflow):
+def test_lint_job_runs_ruff_strict_mypy_and_hadolint(workflow):
     runs = _runs(workflow["jobs"]["lint"])
     assert "ruff check ." in runs
     assert "ruff format --check ." in runs
     assert "mypy --strict clients providers chaos" in runs
+    assert "hadolint Dockerfile" in runs
 
 
 def test_unit_job_runs_the_test_suite(workflow):
