@@ -62,7 +62,8 @@ async def resolve(addr: str) -> tuple[int, tuple[object, ...], str]:
         ApiError: 400 when the address cannot be parsed, 500 when it does not resolve.
     """
     try:
-        host, port = split_host_port(addr)
+        # Go's net.Listen takes "" as ":0": every interface, a free port.
+        host, port = split_host_port(addr) if addr else ("", 0)
     except AddressError as exc:
         raise ApiError(f"listen tcp: {exc}", 400) from None
     if host == "":
