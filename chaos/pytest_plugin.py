@@ -31,6 +31,7 @@ from chaos.runner import (
     HARNESS_ERROR,
     WEAKENINGS,
     ChaosEnvironment,
+    ChaosEnvironmentError,
     ProviderControl,
     ScenarioResult,
     ScenarioRunner,
@@ -38,7 +39,7 @@ from chaos.runner import (
     start_environment,
 )
 from chaos.scenario import Scenario, ScenarioFileError, load_scenario
-from chaos.toxiproxy import ToxiproxyClient
+from chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
 _SUFFIXES = (".yaml", ".yml")
 _CHAOS_SUFFIXES = (".chaos.yaml", ".chaos.yml")
@@ -62,18 +63,26 @@ class _ChaosSession:
         self.results: list[ScenarioResult] = []
         self._stack = ExitStack()
         self._environment: ChaosEnvironment | None = None
+        self._start_error: str | None = None
 
     def environment(self) -> ChaosEnvironment:
+        # A start that failed is not tried again for every scenario: each one reports it at once.
+        if self._start_error is not None:
+            raise ScenarioBrokenError(self._start_error)
         if self._environment is None:
             environment_file = self.config.getoption("stormproof_environment")
             toxiproxy_url = self.config.getoption("toxiproxy_url")
-            self._environment = self._stack.enter_context(
-                start_environment(
-                    seed=self.seed,
-                    toxiproxy_url=None if environment_file else toxiproxy_url,
-                    environment_file=environment_file,
+            try:
+                self._environment = self._stack.enter_context(
+                    start_environment(
+                        seed=self.seed,
+                        toxiproxy_url=None if environment_file else toxiproxy_url,
+                        environment_file=environment_file,
+                    )
                 )
-            )
+            except (ChaosEnvironmentError, ToxiproxyError, OSError) as exc:
+                self._start_error = f"{HARNESS_ERROR}: the chaos environment did not start: {exc}"
+                raise ScenarioBrokenError(self._start_error) from exc
         return self._environment
 
     def runner(self) -> ScenarioRunner:
@@ -215,6 +224,7 @@ class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
+        self.result: ScenarioResult | None = None
         self.funcargs: dict[str, Any] = {}  # allure-pytest reads it from every item
         self.add_marker("chaos")
         self.keywords[scenario.service] = True
@@ -228,7 +238,7 @@ class ScenarioItem(pytest.Item):
         runner = state.runner()
         endpoint = runner.environment.endpoint(scenario.service)
         label_scenario(scenario, state.seed, endpoint.client_url)
-        result = runner.run(scenario)
+        result = self.result = runner.run(scenario)
         state.results.append(result)
         lead = result.primary
         if lead is None:
@@ -246,8 +256,8 @@ class ScenarioItem(pytest.Item):
     ) -> str:
         """All findings of a failed scenario, without a traceback."""
         if isinstance(excinfo.value, ScenarioFailedError | ScenarioBrokenError):
-            result = _session(self.config).results[-1]
-            return f"scenario {self.scenario.name} ({self.path}):\n{result.failure_message()}"
+            found = str(excinfo.value) if self.result is None else self.result.failure_message()
+            return f"scenario {self.scenario.name} ({self.path}):\n{found}"
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

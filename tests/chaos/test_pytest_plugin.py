@@ -1,5 +1,7 @@
 """The pytest plugin: scenario files as test items, fixtures, clear collection errors."""
 
+import socket
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -107,3 +109,16 @@ def test_finds_nothing(chaos_environment, toxiproxy):
     )
     result = isolated.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=2)
+
+
+def test_an_unreachable_toxiproxy_fails_each_scenario_once_clearly(isolated):
+    isolated.makefile(".chaos.yaml", one=PASSING)
+    isolated.makefile(".chaos.yaml", two=PASSING.replace("plugin-latency", "plugin-latency-2"))
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = isolated.runpytest_subprocess("--toxiproxy-url", f"http://127.0.0.1:{port}")
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    assert output.count(f"cannot reach Toxiproxy at http://127.0.0.1:{port}") == 2
+    assert "Traceback" not in output
