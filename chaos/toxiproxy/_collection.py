@@ -100,21 +100,7 @@ class ProxyCollection:
         async with self.lock:
             if name in self.proxies:
                 raise PROXY_ALREADY_EXISTS
-            proxy = self._new(name, listen, upstream)
-            if enabled:
-                await proxy.start()
-            self.proxies[name] = proxy
-        log.info(
-            "created proxy",
-            extra={
-                "event": "proxy.created",
-                "proxy": name,
-                "listen": proxy.listen,
-                "upstream": upstream,
-                "enabled": proxy.enabled,
-            },
-        )
-        return proxy
+            return await self._install(name, listen, upstream, enabled)
 
     async def update(self, name: str, body: Any) -> ProxyState:
         """``POST``/``PATCH /proxies/{proxy}``: listen, upstream and enabled, others kept."""
@@ -201,6 +187,10 @@ class ProxyCollection:
             if not await existing.differs(listen, upstream):
                 return existing
             existing.stop()
+        return await self._install(name, listen, upstream, enabled)
+
+    async def _install(self, name: str, listen: str, upstream: str, enabled: bool) -> ProxyState:
+        """Create, start (if enabled) and register a proxy; the caller holds the lock."""
         proxy = self._new(name, listen, upstream)
         if enabled:
             await proxy.start()
