@@ -6,8 +6,8 @@ Content-Length and Content-Encoding), bodies of random bytes, JSON of the wrong 
 bodies, bodies cut short, and transport failures. Service text is salted with the call's
 secrets. The instant runtime makes backoff and Retry-After waits take no real time.
 
-``STORMPROOF_FUZZ_EXAMPLES=20000`` runs a larger, randomised campaign (the suite's run is
-derandomised, so it is the same on every machine).
+``STORMPROOF_FUZZ_EXAMPLES=5000 pytest --timeout 0 tests/reliability/test_client_fuzz.py`` runs
+a larger, randomised campaign (the suite's run is derandomised: the same on every machine).
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def mutated(draw: st.DrawFn, good: dict[str, Any]) -> Any:
     return body
 
 
-def bodies(good: str) -> st.SearchStrategy[bytes]:
+def bodies(good: str) -> st.SearchStrategy[bytes | Huge]:
     as_json = st.one_of(
         st.just(GOOD_BODIES[good]),
         mutated(GOOD_BODIES[good]),
@@ -261,10 +261,22 @@ def bodies(good: str) -> st.SearchStrategy[bytes]:
         st.binary(max_size=200),
         st.just(b""),
         st.sampled_from([b"null", b"[]", b"{}", b"<html>502</html>", b'{"id": 1', b"\xff\xfe{}"]),
-        # Huge: a few MB of JSON or of bytes (rare; each costs milliseconds to parse).
-        st.integers(1, 4).map(lambda mb: b'{"items": [' + b"1," * (mb * 500_000) + b"1]}"),
-        st.integers(1, 4).map(lambda mb: b"\x00" * (mb * 1_000_000)),
+        # Huge: a few MB of JSON or of bytes, built when registered (a small repr on failure).
+        st.builds(Huge, st.sampled_from(["json", "zeros"]), st.integers(1, 4)),
     )
+
+
+@dataclass(frozen=True)
+class Huge:
+    """A body of ``megabytes`` MB: a JSON array of that size, or NUL bytes."""
+
+    kind: str
+    megabytes: int
+
+    def content(self) -> bytes:
+        if self.kind == "json":
+            return b'{"items": [' + b"1," * (self.megabytes * 500_000) + b"1]}"
+        return b"\x00" * (self.megabytes * 1_000_000)
 
 
 TRANSPORT_FAILURES = (
@@ -289,7 +301,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     content_type: str | None
-    body: bytes
+    body: bytes | Huge
     length: str  # "auto", "none", "short", "long" or a literal header value
 
 
@@ -331,7 +343,7 @@ def _register(mock: responses.RequestsMock, method: str, answer: Answer) -> None
         mock.add(method, ANY_URL, body=TRANSPORT_FAILURES[answer.failure])
         return
     headers = dict(answer.headers)
-    body = answer.body
+    body = answer.body.content() if isinstance(answer.body, Huge) else answer.body
     if answer.length == "auto":
         headers["Content-Length"] = str(len(body))
     elif answer.length == "long":  # declared longer than sent: the connection closed early

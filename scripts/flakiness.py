@@ -1,0 +1,135 @@
+"""Run the chaos matrix several times in a row and report every scenario whose verdict changed.
+
+Each round starts a fresh embedded environment (Toxiproxy and the three providers) and runs
+every scenario with the same seed, exactly as ``stormproof run --no-contracts`` judges them. A
+scenario that passes in one round and fails in another is flaky; the report names it with the
+failure of each failing round. It also lists the tightest timing margins seen (how close a
+call came to its deadline plus the profile's tolerance), which is where flakes come from on a
+busy machine.
+
+Usage:
+    python scripts/flakiness.py                    # 5 rounds of chaos/scenarios, seed 0
+    python scripts/flakiness.py --rounds 10 --select payments
+    python scripts/flakiness.py --vary-seed        # round i uses seed i (seed-dependent verdicts)
+    python scripts/flakiness.py --json flakiness.json
+
+Exits 1 when a verdict changed (or a scenario failed in every round), else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from chaos.runner import ScenarioResult, ScenarioRunner, run_scenarios, start_environment  # noqa: E402
+from chaos.scenario import Scenario, default_scenario_dir, load_scenarios  # noqa: E402
+
+
+@dataclass
+class History:
+    """One scenario's verdicts across the rounds."""
+
+    verdicts: list[bool] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    margins: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def flipped(self) -> bool:
+        return len(set(self.verdicts)) > 1
+
+
+def _selected(scenarios: list[Scenario], select: str | None) -> list[Scenario]:
+    if not select:
+        return scenarios
+    needle = select.lower()
+    return [
+        s
+        for s in scenarios
+        if needle in s.name.lower()
+        or needle == s.service
+        or needle in [t.lower() for t in s.tags]
+        or needle in s.fault_kinds
+    ]
+
+
+def margins(result: ScenarioResult) -> list[tuple[float, str]]:
+    """Seconds each call had to spare before its deadline plus tolerance (negative: late)."""
+    profile = result.scenario.profile
+    limit = profile.deadline_s + profile.deadline_tolerance_s
+    return [(limit - call.elapsed_s, call.label) for call in result.calls]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--vary-seed", action="store_true", help="round i uses seed + i")
+    parser.add_argument("--select", help="scenario name, service, tag or fault kind")
+    parser.add_argument("--scenarios", type=Path, default=default_scenario_dir())
+    parser.add_argument("--json", type=Path, help="write the verdicts and margins here")
+    args = parser.parse_args()
+
+    scenarios = _selected(load_scenarios(args.scenarios), args.select)
+    history: dict[str, History] = defaultdict(History)
+    print(f"{len(scenarios)} scenarios x {args.rounds} rounds")
+    for round_number in range(args.rounds):
+        seed = args.seed + round_number if args.vary_seed else args.seed
+        began = time.monotonic()
+        with start_environment(seed=seed) as environment:
+            runner = ScenarioRunner(environment, seed=seed)
+            results = run_scenarios(runner, scenarios)
+        for result in results:
+            entry = history[result.scenario.name]
+            entry.verdicts.append(result.passed)
+            if not result.passed:
+                entry.failures.append(f"round {round_number + 1}: {result.failure_message()}")
+            entry.margins += margins(result)
+        passed = sum(result.passed for result in results)
+        print(
+            f"round {round_number + 1}: {passed}/{len(results)} passed "
+            f"(seed {seed}, {time.monotonic() - began:.1f} s)",
+            flush=True,
+        )
+
+    flaky = {name: h for name, h in history.items() if h.flipped}
+    broken = {name: h for name, h in history.items() if not any(h.verdicts)}
+    print()
+    print(f"verdict changed: {len(flaky)} scenario(s)")
+    for name, entry in sorted(flaky.items()):
+        marks = "".join("P" if ok else "F" for ok in entry.verdicts)
+        print(f"  {name}: {marks}")
+        for failure in entry.failures:
+            print(f"    {failure}")
+    print(f"failed in every round: {len(broken)} scenario(s)")
+    for name, entry in sorted(broken.items()):
+        print(f"  {name}: {entry.failures[0]}")
+    tightest = sorted(
+        (spare, name, what) for name, h in history.items() for spare, what in h.margins
+    )[:8]
+    print("tightest timing margins (seconds to spare):")
+    for spare, name, what in tightest:
+        print(f"  {spare:+.3f}  {name}  {what}")
+
+    if args.json is not None:
+        document = {
+            name: {
+                "verdicts": entry.verdicts,
+                "failures": entry.failures,
+                "min_margin_s": min((m for m, _ in entry.margins), default=None),
+            }
+            for name, entry in sorted(history.items())
+        }
+        args.json.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return 1 if flaky or broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
