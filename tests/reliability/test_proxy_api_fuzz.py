@@ -209,16 +209,16 @@ def api_requests(draw: st.DrawFn, busy: str) -> tuple[str, str, bytes, str | Non
 
 
 def _restore(server: Server) -> None:
-    """Back to the starting state: only proxy `fuzz`, enabled, with toxic `t`."""
+    """Back to the starting state: only proxy `fuzz`, enabled, with toxic `t`.
+
+    Rebuilt from scratch: a fuzzed update may have left `fuzz` disabled on the busy address,
+    which it could not be enabled on again.
+    """
     with ToxiproxyClient(server.url) as api:
         for name in api.proxies():
-            if name != BASE_PROXY:
-                api.delete_proxy(name)
-        if BASE_PROXY not in api.proxies():
-            api.create_proxy(BASE_PROXY, "127.0.0.1:0", "127.0.0.1:1")
-        if BASE_TOXIC not in [toxic.name for toxic in api.toxics(BASE_PROXY)]:
-            api.add_toxic(BASE_PROXY, "latency", name=BASE_TOXIC, attributes={"latency": 1})
-        api.update_proxy(BASE_PROXY, enabled=True)
+            api.delete_proxy(name)
+        api.create_proxy(BASE_PROXY, "127.0.0.1:0", "127.0.0.1:1")
+        api.add_toxic(BASE_PROXY, "latency", name=BASE_TOXIC, attributes={"latency": 1})
 
 
 def _check(response: requests.Response) -> str:
