@@ -411,7 +411,8 @@ def _one_case(op: Op, sequence: list[Answer]) -> str:
                 outcome = "ok"
                 results = result if isinstance(result, list) else [result]
                 assert all(isinstance(item, BaseModel) for item in results)
-                _assert_no_secret([repr(item) for item in results], f"{op.name}'s result", secrets)
+                # A result holds what the service sent (even a field equal to a secret); only
+                # the client's own text (errors, logs, events) must never carry one.
             # Every attempt that went out carried the configured credentials.
             for call in mock.calls:
                 assert call.request.headers.get("Authorization") == f"Bearer {BEARER}"
