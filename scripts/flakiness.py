@@ -4,8 +4,8 @@ Each round starts a fresh embedded environment (Toxiproxy and the three provider
 every scenario with the same seed, exactly as ``stormproof run --no-contracts`` judges them. A
 scenario that passes in one round and fails in another is flaky; the report names it with the
 failure of each failing round. It also lists the tightest timing margins seen (how close a
-call came to its deadline plus the profile's tolerance), which is where flakes come from on a
-busy machine.
+call came to its deadline plus the profile's tolerance, or to an ``elapsed_s`` bound), which is
+where flakes come from on a busy machine.
 
 Usage:
     python scripts/flakiness.py                    # 5 rounds of chaos/scenarios, seed 0
@@ -61,10 +61,25 @@ def _selected(scenarios: list[Scenario], select: str | None) -> list[Scenario]:
 
 
 def margins(result: ScenarioResult) -> list[tuple[float, str]]:
-    """Seconds each call had to spare before its deadline plus tolerance (negative: late)."""
+    """Seconds each timed expectation had to spare (negative: it did not hold).
+
+    Every call is held to its deadline plus the profile's tolerance; calls with ``elapsed_s``
+    bounds are held to those too.
+    """
     profile = result.scenario.profile
     limit = profile.deadline_s + profile.deadline_tolerance_s
-    return [(limit - call.elapsed_s, call.label) for call in result.calls]
+    found: list[tuple[float, str]] = []
+    for phase, record in zip(result.scenario.phases, result.phases, strict=False):
+        expected = [call.expect for call in phase.calls for _ in range(call.times)]
+        for expect, call in zip(expected, record.calls, strict=False):
+            if expect.within_deadline:
+                found.append((limit - call.elapsed_s, f"{call.label}: deadline + tolerance"))
+            bounds = expect.elapsed_s
+            if bounds is not None and bounds.max is not None:
+                found.append((bounds.max - call.elapsed_s, f"{call.label}: elapsed_s max"))
+            if bounds is not None and bounds.min is not None:
+                found.append((call.elapsed_s - bounds.min, f"{call.label}: elapsed_s min"))
+    return found
 
 
 def main() -> int:
