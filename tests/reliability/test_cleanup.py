@@ -64,8 +64,11 @@ class _BreakingObserver(NullObserver):
     def __init__(self, title_prefix: str, error: BaseException) -> None:
         self.title_prefix = title_prefix
         self.error = error
+        self.seen: list[str] = []
 
     def step(self, title: str) -> AbstractContextManager[None]:
+        self.seen.append(title)
+
         @contextmanager
         def step() -> Iterator[None]:
             if title.startswith(self.title_prefix):
@@ -90,10 +93,13 @@ def _run(environment: ChaosEnvironment, observer: NullObserver | None = None) ->
 
 def test_ctrl_c_inside_a_client_call(chaos_rollback, toxiproxy, monkeypatch):
     real_send = requests.adapters.HTTPAdapter.send
+    client_url = chaos_rollback.endpoint("payments").client_url
+    interrupted: list[str] = []
 
     def send_then_interrupt(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-        if "/_test/" in request.url:
+        if not request.url.startswith(client_url):  # the harness's own API calls
             return real_send(self, request, *args, **kwargs)
+        interrupted.append(request.url)
         try:
             real_send(self, request, *args, **kwargs)  # the attempt runs under the faults
         finally:
@@ -103,6 +109,7 @@ def test_ctrl_c_inside_a_client_call(chaos_rollback, toxiproxy, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         _run(chaos_rollback)
     monkeypatch.undo()
+    assert interrupted == [f"{client_url}/payments/pay_1"]
     assert _leftovers(chaos_rollback, toxiproxy) == []
 
 
@@ -136,8 +143,15 @@ def test_ctrl_c_while_a_toxic_is_being_added(chaos_rollback, toxiproxy, monkeypa
     ids=["ctrl-c-applying-outage", "crash-applying-http-fault", "crash-lifting"],
 )
 def test_a_crash_in_a_step(chaos_rollback, toxiproxy, step: str, error: BaseException):
+    observer = _BreakingObserver(step, error)
     with pytest.raises(type(error)):
-        _run(chaos_rollback, _BreakingObserver(step, error))
+        _run(chaos_rollback, observer)
+    # The crash came with faults on: both toxics had been applied before it.
+    assert [t for t in observer.seen if t.startswith("toxic ")] == [
+        "toxic latency on downstream (latency=5)",
+        "toxic limit_data on upstream (bytes=1000000)",
+    ]
+    assert observer.seen[-1].startswith(step)
     assert _leftovers(chaos_rollback, toxiproxy) == []
 
 

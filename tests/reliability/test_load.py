@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
-from chaos.toxiproxy import EmbeddedToxiproxy
+import socket
+
+import pytest
+
+from chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient
 from tests.reliability._figures import count
 from tests.reliability._load import run_load
 
@@ -30,3 +34,21 @@ def test_concurrent_connections_through_latency_and_reset_toxics_leak_nothing() 
     count("load (small)", "connections", report.connections)
     count("load (small)", "pairs", report.pairs)
     count("load (small)", "resets", report.resets)
+
+
+def test_stats_count_proxies_open_connections_and_tasks() -> None:
+    upstream = socket.create_server(("127.0.0.1", 0))
+    try:
+        with EmbeddedToxiproxy() as server, ToxiproxyClient(server.url) as api:
+            assert server.stats().proxies == 0
+            proxy = api.create_proxy("s", "127.0.0.1:0", f"127.0.0.1:{upstream.getsockname()[1]}")
+            with socket.create_connection((proxy.host, proxy.port), timeout=5):
+                peer, _ = upstream.accept()  # the proxy has accepted and dialled upstream
+                with peer:
+                    held = server.stats()
+            assert (held.proxies, held.connections) == (1, 1)
+            assert held.tasks >= 1  # at least the handler of this client's API connection
+        with pytest.raises(RuntimeError, match="not running"):
+            server.stats()
+    finally:
+        upstream.close()
