@@ -296,3 +296,61 @@ def test_any_name_that_can_be_created_can_be_read_and_deleted(server: Server, na
         api.remove_toxic(name, name)
         api.delete_proxy(name)
         assert name not in api.proxies()
+
+
+raw_requests = st.one_of(
+    st.binary(max_size=300),
+    st.builds(
+        lambda method, target, version, headers, body: (
+            f"{method} {target} {version}\r\n".encode("latin-1") + headers + b"\r\n" + body
+        ),
+        st.sampled_from(["GET", "POST", "PATCH", "DELETE", "BREW", "", "G\x00T"]),
+        st.sampled_from(["/proxies", "/version", "/populate", "*", "", "/%", "/" + "a" * 9000]),
+        st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2", "HTTP/9.9", ""]),
+        st.sampled_from(
+            [
+                b"",
+                b"Content-Length: 5\r\n",
+                b"Content-Length: -1\r\n",
+                b"Content-Length: abc\r\n",
+                b"Transfer-Encoding: chunked\r\n",
+                b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
+                b"X: " + b"y" * 20000 + b"\r\n",
+                b"no colon here\r\n",
+            ]
+        ),
+        st.binary(max_size=40),
+    ),
+)
+
+
+@settings(
+    max_examples=EXAMPLES // 5 or 60,
+    derandomize=not EXAMPLES,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(raw=raw_requests)
+def test_malformed_http_never_gets_a_5xx_and_the_server_keeps_serving(
+    server: Server, raw: bytes
+) -> None:
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(raw)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+    status_line = answer.split(b"\r\n", 1)[0]
+    if status_line:
+        status = int(status_line.split()[1])
+        assert status < 500, answer[:300]
+        event(str(status))
+    else:
+        event("closed without an answer")
+    count("proxy raw HTTP fuzz", "total")
+    assert server.session.get(f"{server.url}/version", timeout=5).status_code == 200
