@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from chaos.runner import _categories as category
 from chaos.runner._clients import ServiceClient, Weakening, build_client, operations, policy_for
 from chaos.runner._environment import ChaosEnvironment
+from chaos.runner._gc import collector_paused
 from chaos.runner._injector import FaultInjector, describe_fault
 from chaos.runner._inputs import InputReferenceError, render
 from chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
@@ -120,7 +121,7 @@ class ScenarioRunner:
         injector = FaultInjector(self.toxiproxy, endpoint, control)
         started = time.monotonic()
         try:
-            with capture_client_log(scenario.service) as log_lines:
+            with capture_client_log(scenario.service) as log_lines, collector_paused():
                 try:
                     self._run_phases(scenario, result, injector, control, seed)
                 finally:
