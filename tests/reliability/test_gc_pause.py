@@ -1,8 +1,8 @@
 """No stop-the-world garbage collection while a scenario runs (the cause of a verdict flip).
 
 In the whole suite's process the cyclic collector paused up to 0.4 s, as long as the profile's
-read timeout, and notifications-429-retry-after made a third attempt. The runner now collects
-before a scenario and keeps the collector off during it.
+read timeout, and notifications-429-retry-after made a third attempt. The runner now keeps the
+collector off while a scenario runs.
 """
 
 from __future__ import annotations
