@@ -12,6 +12,7 @@ Usage:
     python scripts/flakiness.py --rounds 10 --select payments
     python scripts/flakiness.py --vary-seed        # round i uses seed i (seed-dependent verdicts)
     python scripts/flakiness.py --json flakiness.json
+    python scripts/flakiness.py --ballast 3000000   # with long garbage-collector pauses
 
 Exits 1 when a verdict changed (or a scenario failed in every round), else 0.
 """
@@ -90,7 +91,15 @@ def main() -> int:
     parser.add_argument("--select", help="scenario name, service, tag or fault kind")
     parser.add_argument("--scenarios", type=Path, default=default_scenario_dir())
     parser.add_argument("--json", type=Path, help="write the verdicts and margins here")
+    parser.add_argument(
+        "--ballast",
+        type=int,
+        default=0,
+        help="keep this many small objects alive (a heap like the test suite's: long GC passes)",
+    )
     args = parser.parse_args()
+    # Tracked containers make every full collection walk them, as in a big pytest process.
+    ballast = [[n] for n in range(args.ballast)]
 
     scenarios = _selected(load_scenarios(args.scenarios), args.select)
     history: dict[str, History] = defaultdict(History)
@@ -143,6 +152,7 @@ def main() -> int:
             for name, entry in sorted(history.items())
         }
         args.json.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    del ballast
     return 1 if flaky or broken else 0
 
 
