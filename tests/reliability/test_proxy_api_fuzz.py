@@ -110,12 +110,11 @@ def listen_addresses(busy: str) -> st.SearchStrategy[Any]:
                 "127.0.0.1:",
                 "[127.0.0.1:0",
                 "127.0.0.1",
-                "",
                 "::1:0",
             ]
         ),
-        st.text(max_size=12).filter(lambda text: ":" not in text),
-        scalars,
+        st.text(min_size=1, max_size=12).filter(lambda text: ":" not in text),
+        scalars.filter(lambda value: value is not None and value != ""),
     )
 
 
@@ -208,6 +207,45 @@ def api_requests(draw: st.DrawFn, busy: str) -> tuple[str, str, bytes, str | Non
     return method, path, draw(bodies(route, busy)), content_type
 
 
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_PROXY_ROUTES = ("/proxies", "/populate")
+
+
+def loopback_only(method: str, path: str, body: bytes) -> bytes:
+    """The body, with any listen address that could bind beyond loopback set to 127.0.0.1:0.
+
+    The server reads the first JSON value of a body (trailing bytes ignored), matches field
+    names case-insensitively and takes an absent or empty ``listen`` as every interface, as Go
+    does. Whatever the generator drew, nothing here may listen on anything but loopback.
+    """
+    if method not in {"POST", "PATCH"} or not path.startswith(_PROXY_ROUTES) or "/toxics" in path:
+        return body
+    try:
+        value, _ = json.JSONDecoder().raw_decode(body.decode("utf-8").lstrip(" \t\r\n"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return body  # the server refuses it as a bad request body
+    creating = path in _PROXY_ROUTES
+    objects = value if isinstance(value, list) else [value]
+    for obj in objects:
+        if isinstance(obj, dict):
+            _pin_listen(obj, required=creating)
+    return json.dumps(value).encode()
+
+
+def _pin_listen(obj: dict[str, Any], *, required: bool) -> None:
+    keys = [key for key in obj if key.lower() == "listen"]
+    if not keys and required:
+        obj["listen"] = "127.0.0.1:0"
+    for key in keys:
+        listen = obj[key]
+        if (listen is None and required) or listen == "":
+            obj[key] = "127.0.0.1:0"
+        elif isinstance(listen, str) and ":" in listen:
+            host = listen.rsplit(":", 1)[0].strip("[]")
+            if host not in _LOOPBACK_HOSTS:
+                obj[key] = "127.0.0.1:0"
+
+
 def _restore(server: Server) -> None:
     """Back to the starting state: only proxy `fuzz`, enabled, with toxic `t`.
 
@@ -215,7 +253,9 @@ def _restore(server: Server) -> None:
     which it could not be enabled on again.
     """
     with ToxiproxyClient(server.url) as api:
-        for name in api.proxies():
+        for name, proxy in api.proxies().items():
+            host = proxy.listen.rsplit(":", 1)[0].strip("[]")
+            assert host.startswith("127.") or host == "::1", f"{name} listened on {proxy.listen}"
             api.delete_proxy(name)
         api.create_proxy(BASE_PROXY, "127.0.0.1:0", "127.0.0.1:1")
         api.add_toxic(BASE_PROXY, "latency", name=BASE_TOXIC, attributes={"latency": 1})
@@ -246,6 +286,7 @@ def _check(response: requests.Response) -> str:
 @given(data=st.data())
 def test_every_route_answers_success_or_an_error_body(server: Server, data: st.DataObject) -> None:
     method, path, body, content_type = data.draw(api_requests(server.busy))
+    body = loopback_only(method, path, body)
     headers = {"Content-Type": content_type} if content_type else {}
     response = server.session.request(
         method, server.url + path, data=body, headers=headers, timeout=10
@@ -354,3 +395,27 @@ def test_malformed_http_never_gets_a_5xx_and_the_server_keeps_serving(
         event("closed without an answer")
     count("proxy raw HTTP fuzz", "total")
     assert server.session.get(f"{server.url}/version", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "listen"),
+    [
+        ("POST", "/proxies", b'{"name": "a", "upstream": "127.0.0.1:1"}', "127.0.0.1:0"),
+        ("POST", "/proxies", b'{"name": "a", "listen": null} trailing', "127.0.0.1:0"),
+        ("POST", "/proxies", b'  {"LISTEN": "", "name": "a"}', "127.0.0.1:0"),
+        ("POST", "/proxies", b'{"listen": "0.0.0.0:80"}', "127.0.0.1:0"),
+        ("POST", "/proxies", b'{"listen": ":0"}', "127.0.0.1:0"),
+        ("PATCH", "/proxies/a", b'{"listen": "[::]:0"}', "127.0.0.1:0"),
+        ("POST", "/populate", b'[{"name": "a"}]', "127.0.0.1:0"),
+        ("POST", "/proxies", b'{"listen": "localhost:0"}', "localhost:0"),
+        ("POST", "/proxies", b'{"listen": "[::1]:0"}', "[::1]:0"),
+    ],
+)
+def test_the_fuzz_only_ever_listens_on_loopback(method, path, body, listen):
+    sent = json.loads(loopback_only(method, path, body))
+    objects = sent if isinstance(sent, list) else [sent]
+    assert [value for obj in objects for key, value in obj.items() if key.lower() == "listen"] == [
+        listen
+    ]
+    # Updates without a listen address keep the proxy's own (loopback) one.
+    assert loopback_only("PATCH", "/proxies/a", b'{"enabled": true}') == b'{"enabled": true}'
