@@ -255,7 +255,8 @@ def _restore(server: Server) -> None:
     with ToxiproxyClient(server.url) as api:
         for name, proxy in api.proxies().items():
             host = proxy.listen.rsplit(":", 1)[0].strip("[]")
-            assert host.startswith("127.") or host == "::1", f"{name} listened on {proxy.listen}"
+            loopback = host.startswith("127.") or host in _LOOPBACK_HOSTS
+            assert loopback, f"{name} listened on {proxy.listen}"
             api.delete_proxy(name)
         api.create_proxy(BASE_PROXY, "127.0.0.1:0", "127.0.0.1:1")
         api.add_toxic(BASE_PROXY, "latency", name=BASE_TOXIC, attributes={"latency": 1})
