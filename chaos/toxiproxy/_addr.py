@@ -56,14 +56,15 @@ async def resolve(addr: str) -> tuple[int, tuple[object, ...], str]:
     """Resolve a listen address to (family, sockaddr, Go-formatted address).
 
     IPv4 results are preferred, as Go's ``net.Listen("tcp", "localhost:…")`` prefers them.
-    An empty host means every interface (``[::]`` dual-stack, as in Go).
+    An empty host (``:8000``) means every interface (``[::]`` dual-stack, as in Go). No address
+    at all means ``127.0.0.1`` and a free port: Toxiproxy would listen on every interface, but
+    nothing here listens beyond loopback unless the caller asks for it.
 
     Raises:
         ApiError: 400 when the address cannot be parsed, 500 when it does not resolve.
     """
     try:
-        # Go's net.Listen takes "" as ":0": every interface, a free port.
-        host, port = split_host_port(addr) if addr else ("", 0)
+        host, port = split_host_port(addr) if addr else ("127.0.0.1", 0)
     except AddressError as exc:
         raise ApiError(f"listen tcp: {exc}", 400) from None
     if host == "":

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.toxiproxy._net import connect, free_port
+from tests.toxiproxy.conftest import embedded_only
 
 UA = {"User-Agent": "stormproof-tests"}
 
@@ -99,6 +100,15 @@ def test_create_resolves_localhost_listen_to_127_0_0_1(api):
     )
     assert response.status_code == 201
     assert response.json()["listen"].startswith("127.0.0.1:")
+
+
+@embedded_only
+def test_create_without_listen_stays_on_loopback(api):
+    response = api.call("POST", "/proxies", json={"name": "quiet", "upstream": "127.0.0.1:20001"})
+    assert response.status_code == 201, response.text
+    host, port = response.json()["listen"].rsplit(":", 1)
+    assert host == "127.0.0.1"
+    assert int(port) > 0
 
 
 def test_index_lists_proxies_by_name_with_toxics(api):
