@@ -38,11 +38,10 @@ from chaos.runner import (
     Weakening,
     start_environment,
 )
-from chaos.scenario import Scenario, ScenarioFileError, load_scenario
+from chaos.scenario import SCENARIO_SUFFIXES, Scenario, ScenarioFileError, load_scenario
 from chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
-_SUFFIXES = (".yaml", ".yml")
-_CHAOS_SUFFIXES = (".chaos.yaml", ".chaos.yml")
+_CHAOS_SUFFIXES = tuple(f".chaos{suffix}" for suffix in SCENARIO_SUFFIXES)
 
 
 class ScenarioFailedError(AssertionError):
@@ -177,7 +176,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
             if resolved == folder or folder in resolved.parents:
                 return PactFile.from_parent(parent, path=file_path)
         return None
-    if file_path.suffix in _SUFFIXES:
+    if file_path.suffix in SCENARIO_SUFFIXES:
         resolved = file_path.resolve()
         for root in _scenario_roots(parent.config):
             if resolved == root or root in resolved.parents:

@@ -1,6 +1,7 @@
 """Scenario files: the declarative model and its loader."""
 
 from chaos.scenario._loader import (
+    SCENARIO_SUFFIXES,
     ScenarioFileError,
     default_scenario_dir,
     load_scenario,
@@ -27,6 +28,7 @@ from chaos.scenario._model import (
 
 __all__ = [
     "OK",
+    "SCENARIO_SUFFIXES",
     "Bounds",
     "Call",
     "CallExpectation",
