@@ -24,6 +24,18 @@ def _seg(name: str) -> str:
     return quote(name, safe="")
 
 
+def _reason(exc: requests.RequestException) -> str:
+    """The root cause in a few words, not urllib3's nested pool message."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        cause = cause.__cause__ or cause.__context__
+    return f"{exc.__class__.__name__}: {exc}"
+
+
 class ToxiproxyClient:
     """Client for every route of the Toxiproxy 2.x HTTP API.
 
@@ -62,7 +74,7 @@ class ToxiproxyClient:
             )
         except requests.RequestException as exc:
             raise ToxiproxyConnectionError(
-                0, f"{method} {self.url}{path} failed: {exc.__class__.__name__}: {exc}"
+                0, f"{method} {self.url}{path} failed: {_reason(exc)}"
             ) from exc
         status = response.status_code
         if status >= 400 or (status != expect and not 200 <= status < 300):

@@ -117,8 +117,10 @@ def test_an_unreachable_toxiproxy_fails_each_scenario_once_clearly(isolated):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = isolated.runpytest_subprocess("--toxiproxy-url", f"http://127.0.0.1:{port}")
+    # -rN: pytest prints the short summary untruncated when $CI is set, which would repeat it.
+    result = isolated.runpytest_subprocess("-rN", "--toxiproxy-url", f"http://127.0.0.1:{port}")
     result.assert_outcomes(failed=2)
     output = result.stdout.str()
     assert output.count(f"cannot reach Toxiproxy at http://127.0.0.1:{port}") == 2
+    assert "/version failed: connection refused" in output
     assert "Traceback" not in output

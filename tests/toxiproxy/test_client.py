@@ -90,6 +90,7 @@ def test_no_server_is_a_connection_error():
     with pytest.raises(ToxiproxyConnectionError) as raised:
         api.version()
     assert raised.value.status == 0
+    assert str(raised.value).endswith("/version failed: connection refused")
 
 
 def test_toxic_context_manager_removes_the_toxic_even_on_error(client, echo_server):
