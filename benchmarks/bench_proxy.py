@@ -435,6 +435,15 @@ def report(targets: list[Target], args: argparse.Namespace) -> None:
             f"{ratio(ours['throughput_latency10_mb_s'], real['throughput_latency10_mb_s'])} "
             f"(goal >= 1); added round trip p50 {added['p50']}, p99 {added['p99']} (goal <= 0.75)"
         )
+        worst = {
+            name: max(r[f"lat{latency}_err_p99_ms"] for latency in (50, 200, 500))
+            for name, r in (("stormproof", ours), ("toxiproxy", real))
+        }
+        print(
+            "  injected-latency |err| p99, worst of 50/200/500 ms: "
+            f"stormproof {worst['stormproof']:.2f} ms, toxiproxy {worst['toxiproxy']:.2f} ms "
+            "(goal <= 1 ms)"
+        )
 
 
 def main() -> None:
