@@ -337,7 +337,7 @@ def run_all(targets: list[Target], args: argparse.Namespace) -> None:
     for t in targets:
         t.results["rtt_p50_us"] = pct(rtts[t.name], 0.5) * 1e6
         t.results["rtt_p99_us"] = pct(rtts[t.name], 0.99) * 1e6
-    for latency, full_count in ((50, 60), (200, 25), (500, 12)):
+    for latency, full_count in ((50, 120), (200, 51), (500, 24)):
         log(f"latency accuracy at {latency} ms")
         count = max(6, full_count // 3) if args.quick else full_count
         samples: dict[str, list[float]] = {t.name: [] for t in proxies}

@@ -30,7 +30,7 @@ class Notification(ResponseModel):
 class _Send(RequestModel):
     channel: Channel
     recipient: Annotated[str, Field(min_length=1, max_length=320)]
-    subject: Annotated[str, Field(max_length=1000)] | None = None
+    subject: Annotated[str, Field(max_length=998)] | None = None
     body: Annotated[str, Field(min_length=1, max_length=10_000)]
     idempotency_key: IdempotencyKey
 
@@ -65,7 +65,7 @@ class NotificationServiceClient(ServiceClient):
             channel: ``email``, ``sms`` or ``push``.
             recipient: Address, phone number or device token.
             body: Text, 1..10000 characters.
-            subject: Subject line (email).
+            subject: Subject line (email), at most 998 characters.
             idempotency_key: Key to reuse (to resend safely); a new one when None.
 
         Returns:

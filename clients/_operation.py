@@ -26,9 +26,11 @@ ResourceId = Annotated[
 
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=5, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
 ]
-"""An email address (``local@domain.tld``)."""
+"""An email address (``local@domain.tld``), 5..254 characters."""
 
 IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")]
 """An ``Idempotency-Key``: 1..255 printable ASCII characters."""
