@@ -9,8 +9,8 @@ from time import monotonic
 
 # Loop timers have millisecond resolution: uvloop fires a timer once its millisecond clock,
 # floor(monotonic ms) when armed, has advanced by round(delay ms). A `Timer` asks for the last
-# whole millisecond before its due time, then yields to the loop once per iteration (under
-# 1 ms) until due, so injected delays are never short by more than this margin and rarely
+# whole millisecond before its due time (less the poll slack below), then yields to the loop
+# once per iteration until due, so injected delays are never short by more than this margin and rarely
 # more than 0.1 ms long. Anything due within the margin is released: one more loop iteration
 # would cost more than it saves.
 EARLY_MARGIN = 0.00005
@@ -24,7 +24,7 @@ class Timer:
     """A one-shot timer on the monotonic clock; never more than `EARLY_MARGIN` early.
 
     A precise timer is late by about 0.1 ms at most (it yields to the loop once per iteration
-    for the last fraction of a millisecond); a coarse one may be up to ~1 ms late but never
+    for the last one or two milliseconds); a coarse one may be up to ~1 ms late but never
     busy-waits, which keeps a stream of chunks through a latency toxic cheap.
     """
 
