@@ -10,9 +10,9 @@ from time import monotonic
 # Loop timers have millisecond resolution: uvloop fires a timer once its millisecond clock,
 # floor(monotonic ms) when armed, has advanced by round(delay ms). A `Timer` asks for the last
 # whole millisecond before its due time (less the poll slack below), then yields to the loop
-# once per iteration until due, so injected delays are never short by more than this margin and rarely
-# more than 0.1 ms long. Anything due within the margin is released: one more loop iteration
-# would cost more than it saves.
+# once per iteration until due, so injected delays are never short by more than this margin
+# and rarely more than 0.1 ms long. Anything due within the margin is released: one more loop
+# iteration would cost more than it saves.
 EARLY_MARGIN = 0.00005
 # Linux lets a poll's timeout end up to 0.1 % of it late (select_estimate_accuracy): 0.5 ms on
 # a 500 ms wait. A precise timer asks to wake that much earlier too, then waits out the rest in
