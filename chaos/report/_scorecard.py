@@ -22,7 +22,6 @@ def scorecard_table(results: Sequence[ScenarioResult]) -> Table:
     for result in sorted(results, key=lambda r: (r.scenario.service, r.scenario.name)):
         calls = result.calls
         attempts = [c.attempts for c in calls]
-        slowest = max((c.elapsed_s for c in calls), default=0.0)
         verdict = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
         lead = result.primary
         table.add_row(
@@ -32,13 +31,24 @@ def scorecard_table(results: Sequence[ScenarioResult]) -> Table:
             verdict,
             f"{min(attempts)}-{max(attempts)}" if attempts and min(attempts) != max(attempts)
             else str(attempts[0] if attempts else 0),
-            f"{slowest:.2f} / {result.scenario.profile.deadline_s:.2f} s",
+            f"{_slowest(result):.2f} / {result.scenario.profile.deadline_s:.2f} s",
             " → ".join(result.breaker_path),
             "" if lead is None else lead.category,
         )  # fmt: skip
     passed = sum(1 for r in results if r.passed)
     table.caption = f"{passed}/{len(results)} scenarios passed"
+    overran = [r for r in results if r.passed and _slowest(r) > r.scenario.profile.deadline_s]
+    if overran:
+        tolerance = max(r.scenario.profile.deadline_tolerance_s for r in overran)
+        table.caption += (
+            f"; a time past its deadline is within the profile's deadline_tolerance_s "
+            f"(up to {tolerance:.2f} s)"
+        )
     return table
+
+
+def _slowest(result: ScenarioResult) -> float:
+    return max((c.elapsed_s for c in result.calls), default=0.0)
 
 
 def print_scorecard(results: Sequence[ScenarioResult], console: Console | None = None) -> None:

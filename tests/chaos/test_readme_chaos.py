@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaos.scenario import Scenario
+from chaos.scenario import Profile, Scenario
 
 pytest_plugins = ["pytester"]
 
@@ -30,3 +30,11 @@ def test_the_readme_pytest_example_passes(pytester: pytest.Pytester):
     pytester.makepyfile(test_readme_example=code)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
+
+
+def test_the_readme_lists_every_profile_field_with_its_default():
+    paragraph = SECTION[SECTION.index("`profile:` sets") :].split("\n\n", 1)[0]
+    documented = {
+        name: float(value) for name, value in re.findall(r"`(\w+)`\s+\(([\d.]+)", paragraph)
+    }
+    assert documented == {name: float(value) for name, value in Profile().model_dump().items()}
