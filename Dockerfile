@@ -19,8 +19,12 @@ RUN pip install "setuptools==80.9.0"
 # packages, an empty README), so a change to the source or the docs reuses this layer and only the
 # dependency-free reinstall below runs again.
 COPY pyproject.toml ./
-RUN mkdir -p clients providers chaos \
-    && touch README.md clients/__init__.py providers/__init__.py chaos/__init__.py \
+RUN python -c "import pathlib, tomllib; \
+setuptools = tomllib.loads(pathlib.Path('pyproject.toml').read_text())['tool']['setuptools']; \
+roots = setuptools['package-dir']; \
+[pathlib.Path(roots['.'.join(name.split('.')[:2])], *name.split('.')[2:]).mkdir(parents=True, exist_ok=True) \
+ for name in setuptools['packages']]" \
+    && touch README.md \
     && pip install --no-build-isolation . \
     && pip uninstall -y stormproof \
     && rm -rf README.md clients providers chaos build ./*.egg-info

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pybreaker
 import requests
 
-from clients import ResiliencePolicy, UserServiceClient
+from stormproof.clients import ResiliencePolicy, UserServiceClient
 
 USER = {
     "id": "u1",

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chaos.toxiproxy import EmbeddedToxiproxy  # noqa: E402
+from stormproof.chaos.toxiproxy import EmbeddedToxiproxy  # noqa: E402
 from tests.reliability._load import raise_fd_limit, run_load  # noqa: E402
 
 

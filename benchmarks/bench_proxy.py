@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import uvloop  # noqa: E402
 
-from chaos.toxiproxy import ToxiproxyClient, ToxiproxyConnectionError  # noqa: E402
+from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyConnectionError  # noqa: E402
 
 CHUNK = 256 * 1024
 

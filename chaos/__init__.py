@@ -6,7 +6,7 @@ from importlib.metadata import version as _dist_version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyError
+    from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyError
 
 try:
     __version__ = _dist_version("stormproof")
@@ -16,9 +16,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a tree that was 
 # Re-exported lazily: importing them loads aiohttp and requests, and `stormproof --help`
 # (which imports this package) should stay fast.
 _LAZY = {
-    "EmbeddedToxiproxy": "chaos.toxiproxy",
-    "ToxiproxyClient": "chaos.toxiproxy",
-    "ToxiproxyError": "chaos.toxiproxy",
+    "EmbeddedToxiproxy": "stormproof.chaos.toxiproxy",
+    "ToxiproxyClient": "stormproof.chaos.toxiproxy",
+    "ToxiproxyError": "stormproof.chaos.toxiproxy",
 }
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from chaos.pact import BrokerConfig
+    from stormproof.chaos.pact import BrokerConfig
 
 CONSUMER = "stormproof-clients"
 PROVIDERS = ("users-service", "notifications-service", "payments-service")
@@ -53,7 +53,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def _config() -> BrokerConfig:
-    from chaos.pact import BrokerConfig, BrokerConfigError  # noqa: PLC0415 - fast --help
+    from stormproof.chaos.pact import BrokerConfig, BrokerConfigError  # noqa: PLC0415 - fast --help
 
     try:
         return BrokerConfig.from_env()
@@ -62,7 +62,7 @@ def _config() -> BrokerConfig:
 
 
 def _version(given: str | None) -> str:
-    from chaos.pact import git_commit  # noqa: PLC0415
+    from stormproof.chaos.pact import git_commit  # noqa: PLC0415
 
     version = given or git_commit()
     if not version:
@@ -71,7 +71,7 @@ def _version(given: str | None) -> str:
 
 
 def _branch(given: str | None) -> str | None:
-    from chaos.pact import git_branch  # noqa: PLC0415
+    from stormproof.chaos.pact import git_branch  # noqa: PLC0415
 
     return given or git_branch()
 
@@ -92,7 +92,7 @@ def publish_command(
     ] = None,
 ) -> None:
     """Publish the consumer pacts with the git commit and branch."""
-    from chaos.pact import publish_pacts  # noqa: PLC0415
+    from stormproof.chaos.pact import publish_pacts  # noqa: PLC0415
 
     config = _config()
     the_version, the_branch = _version(version), _branch(branch)
@@ -143,7 +143,7 @@ def verify_command(
     ] = True,
 ) -> None:
     """Verify providers against the pacts the broker selects, and publish the results."""
-    from chaos.pact import verify_from_broker  # noqa: PLC0415
+    from stormproof.chaos.pact import verify_from_broker  # noqa: PLC0415
 
     config = _config()
     the_version, the_branch = _version(version), _branch(branch)
@@ -192,7 +192,7 @@ def can_i_deploy_command(
     ] = "production",
 ) -> None:
     """Ask the broker whether this version can be deployed (exit status 0: yes, 1: no)."""
-    from chaos.pact import can_i_deploy  # noqa: PLC0415
+    from stormproof.chaos.pact import can_i_deploy  # noqa: PLC0415
 
     config = _config()
     result = can_i_deploy(

@@ -35,7 +35,7 @@ def providers_command(
     ] = False,
 ) -> None:
     """Serve the users, notification and payment providers until Ctrl-C."""
-    from providers import SERVICES, ProviderStartError, serve_all  # noqa: PLC0415 - fast --help
+    from stormproof.providers import SERVICES, ProviderStartError, serve_all  # noqa: PLC0415 - fast --help
 
     explicit = {"users": users_port, "notifications": notifications_port, "payments": payments_port}
     ports = {name: port for name, port in explicit.items() if port is not None}

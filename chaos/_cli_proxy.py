@@ -71,9 +71,9 @@ def proxy_command(
     ] = False,
 ) -> None:
     """Run a Toxiproxy 2.12-compatible server (same API, same flags as toxiproxy-server)."""
-    from chaos import __version__  # noqa: PLC0415
-    from chaos.toxiproxy._api import TOXIPROXY_VERSION  # noqa: PLC0415 - keep --help fast
-    from chaos.toxiproxy._server import (  # noqa: PLC0415
+    from stormproof.chaos import __version__  # noqa: PLC0415
+    from stormproof.chaos.toxiproxy._api import TOXIPROXY_VERSION  # noqa: PLC0415 - keep --help fast
+    from stormproof.chaos.toxiproxy._server import (  # noqa: PLC0415
         ConfigError,
         ToxiproxyServer,
         new_event_loop,

@@ -26,7 +26,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _render(results: Path, report: Path) -> None:
-    from chaos.report import ReportRenderError, render_html  # noqa: PLC0415 - keep --help fast
+    from stormproof.chaos.report import ReportRenderError, render_html  # noqa: PLC0415 - keep --help fast
 
     typer.echo(f"Rendering the Allure report from {results} ...")
     try:
@@ -84,8 +84,8 @@ def run_command(  # typer passes every option by keyword
     """Verify the providers' contracts and run the chaos matrix; print a scorecard, write Allure."""
     import pytest  # noqa: PLC0415 - keep --help fast
 
-    from chaos.runner import WEAKENINGS  # noqa: PLC0415
-    from chaos.scenario import ScenarioFileError, default_scenario_dir, load_scenarios  # noqa: PLC0415
+    from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415
+    from stormproof.chaos.scenario import ScenarioFileError, default_scenario_dir, load_scenarios  # noqa: PLC0415
 
     if environment is not None and not environment.is_file():
         raise _fail(f"environment file {environment} does not exist")
@@ -100,7 +100,7 @@ def run_command(  # typer passes every option by keyword
         except ScenarioFileError as exc:
             raise _fail(str(exc)) from None
     if environment is not None:
-        from chaos.runner import ChaosEnvironmentError, wait_until_attached  # noqa: PLC0415
+        from stormproof.chaos.runner import ChaosEnvironmentError, wait_until_attached  # noqa: PLC0415
 
         try:
             wait_until_attached(environment, timeout_s=attach_timeout)
@@ -154,7 +154,7 @@ def report_command(
     report: Annotated[Path, typer.Option(help="folder for the HTML report")] = DEFAULT_REPORT,
 ) -> None:
     """Render the HTML report again from existing Allure results."""
-    from chaos.report import ReportRenderError, render_html  # noqa: PLC0415
+    from stormproof.chaos.report import ReportRenderError, render_html  # noqa: PLC0415
 
     try:
         page = render_html(output, report)

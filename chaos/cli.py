@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import typer
 
-from chaos import __version__
-from chaos._cli_pact import pact_app
-from chaos._cli_providers import providers_command
-from chaos._cli_proxy import proxy_command
-from chaos._cli_run import report_command, run_command
+from stormproof.chaos import __version__
+from stormproof.chaos._cli_pact import pact_app
+from stormproof.chaos._cli_providers import providers_command
+from stormproof.chaos._cli_proxy import proxy_command
+from stormproof.chaos._cli_run import report_command, run_command
 
 app = typer.Typer(
     name="stormproof",

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from chaos.report import (
+from stormproof.chaos.report import (
     AllureObserver,
     label_contract,
     label_scenario,
@@ -27,7 +27,7 @@ from chaos.report import (
     record_verification,
     write_results_metadata,
 )
-from chaos.runner import (
+from stormproof.chaos.runner import (
     HARNESS_ERROR,
     WEAKENINGS,
     ChaosEnvironment,
@@ -38,8 +38,8 @@ from chaos.runner import (
     Weakening,
     start_environment,
 )
-from chaos.scenario import SCENARIO_SUFFIXES, Scenario, ScenarioFileError, load_scenario
-from chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
+from stormproof.chaos.scenario import SCENARIO_SUFFIXES, Scenario, ScenarioFileError, load_scenario
+from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
 _CHAOS_SUFFIXES = tuple(f".chaos{suffix}" for suffix in SCENARIO_SUFFIXES)
 
@@ -269,7 +269,7 @@ class PactFile(pytest.File):
 
     def collect(self) -> Iterator[ContractItem]:
         """One item that verifies the pact's provider against this file."""
-        from chaos.pact import read_pact  # noqa: PLC0415 - pact loads its FFI on import
+        from stormproof.chaos.pact import read_pact  # noqa: PLC0415 - pact loads its FFI on import
 
         try:
             provider = str(read_pact(self.path)["provider"]["name"])
@@ -289,7 +289,7 @@ class ContractItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the Pact verifier; fail naming each broken interaction and field."""
-        from chaos.pact import verify_provider  # noqa: PLC0415 - pact loads its FFI on import
+        from stormproof.chaos.pact import verify_provider  # noqa: PLC0415 - pact loads its FFI on import
 
         label_contract(self.provider, self.path.name)
         result = verify_provider(self.provider, [self.path])

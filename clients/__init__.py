@@ -2,13 +2,13 @@
 
 Every call runs through one pipeline: request validation, a circuit breaker, retries with
 exponential backoff and full jitter, per-attempt timeouts under a wall-clock deadline,
-classified errors (``clients._errors`` draws the tree), response validation, events and
-structured logs. ``clients.testing`` makes retries instant and deterministic in tests.
+classified errors (``stormproof.clients._errors`` draws the tree), response validation, events and
+structured logs. ``stormproof.clients.testing`` makes retries instant and deterministic in tests.
 """
 
-from clients import testing
-from clients._base import ServiceClient
-from clients._errors import (
+from stormproof.clients import testing
+from stormproof.clients._base import ServiceClient
+from stormproof.clients._errors import (
     CircuitOpenError,
     ClientRequestError,
     ConflictError,
@@ -26,7 +26,7 @@ from clients._errors import (
     ServiceTimeoutError,
     ServiceUnavailableError,
 )
-from clients._events import (
+from stormproof.clients._events import (
     AttemptEvent,
     BreakerEvent,
     BreakerState,
@@ -34,12 +34,12 @@ from clients._events import (
     ClientEvent,
     EventListener,
 )
-from clients._notifications import Notification, NotificationServiceClient
-from clients._payments import Payment, PaymentServiceClient, Refund
-from clients._policy import BreakerPolicy, ResiliencePolicy, RetryPolicy
-from clients._redact import LOGGER_NAME, RedactingFilter
-from clients._runtime import Runtime
-from clients._users import User, UserPage, UserServiceClient
+from stormproof.clients._notifications import Notification, NotificationServiceClient
+from stormproof.clients._payments import Payment, PaymentServiceClient, Refund
+from stormproof.clients._policy import BreakerPolicy, ResiliencePolicy, RetryPolicy
+from stormproof.clients._redact import LOGGER_NAME, RedactingFilter
+from stormproof.clients._runtime import Runtime
+from stormproof.clients._users import User, UserPage, UserServiceClient
 
 __all__ = [
     "LOGGER_NAME",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
-from clients._events import BreakerState, EventListener
-from clients._operation import Operation, ReqT, RespT
-from clients._pipeline import Pipeline
-from clients._policy import ResiliencePolicy
-from clients._runtime import Runtime, default_runtime
+from stormproof.clients._events import BreakerState, EventListener
+from stormproof.clients._operation import Operation, ReqT, RespT
+from stormproof.clients._pipeline import Pipeline
+from stormproof.clients._policy import ResiliencePolicy
+from stormproof.clients._runtime import Runtime, default_runtime
 
 __all__ = ["ServiceClient"]
 
@@ -40,7 +40,7 @@ class ServiceClient:
                 ``STORMPROOF_<SERVICE>_*`` / ``STORMPROOF_*`` environment variables.
             token: Bearer token sent as ``Authorization`` (never logged).
             on_event: Listener for attempt, call and breaker events.
-            runtime: Clock, sleep and random source; ``clients.testing`` has instant ones.
+            runtime: Clock, sleep and randomness (``stormproof.clients.testing``: instant ones).
         """
         self.policy = policy if policy is not None else ResiliencePolicy.from_env(self.service)
         self._pipeline = Pipeline(

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pybreaker
 
-from clients._events import BreakerEvent, BreakerState
-from clients._policy import BreakerPolicy
+from stormproof.clients._events import BreakerEvent, BreakerState
+from stormproof.clients._policy import BreakerPolicy
 
 __all__ = ["Admission", "Breaker", "Verdict"]
 

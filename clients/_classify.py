@@ -5,7 +5,7 @@ always retryable; one after it may have been sent (read timeout, reset, a body c
 connection, 5xx) only when the call is retry-safe (idempotent method or an ``Idempotency-Key``);
 429 always, after ``Retry-After``; 409 ``idempotency_in_flight`` when keyed (the first attempt is
 still running); other 4xx and unusable answers (not JSON, wrong schema) never. Whether a wait is
-short enough to retry at all is the retry strategies' call (``clients._retry``).
+short enough to retry at all is the retry strategies' call (``stormproof.clients._retry``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 import requests
 import urllib3.exceptions
 
-from clients._breaker import Verdict
-from clients._errors import (
+from stormproof.clients._breaker import Verdict
+from stormproof.clients._errors import (
     ClientRequestError,
     ConflictError,
     ConnectTimeoutError,
@@ -33,8 +33,8 @@ from clients._errors import (
     ServiceError,
     ServiceUnavailableError,
 )
-from clients._redact import redact
-from clients._retry import parse_retry_after
+from stormproof.clients._redact import redact
+from stormproof.clients._retry import parse_retry_after
 
 __all__ = [
     "AttemptInfo",

@@ -8,8 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from clients._base import ServiceClient
-from clients._operation import IdempotencyKey, Operation, RequestModel, ResourceId, ResponseModel
+from stormproof.clients._base import ServiceClient
+from stormproof.clients._operation import (
+    IdempotencyKey,
+    Operation,
+    RequestModel,
+    ResourceId,
+    ResponseModel,
+)
 
 __all__ = ["Notification", "NotificationServiceClient"]
 

@@ -14,8 +14,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, StrictInt, field_serializer
 
-from clients._base import ServiceClient
-from clients._operation import IdempotencyKey, Operation, RequestModel, ResourceId, ResponseModel
+from stormproof.clients._base import ServiceClient
+from stormproof.clients._operation import (
+    IdempotencyKey,
+    Operation,
+    RequestModel,
+    ResourceId,
+    ResponseModel,
+)
 
 __all__ = ["Payment", "PaymentServiceClient", "Refund"]
 

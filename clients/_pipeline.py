@@ -17,9 +17,9 @@ from urllib.parse import quote
 import pydantic
 import tenacity
 
-from clients._breaker import Breaker, Verdict
-from clients._classify import AttemptInfo
-from clients._errors import (
+from stormproof.clients._breaker import Breaker, Verdict
+from stormproof.clients._classify import AttemptInfo
+from stormproof.clients._errors import (
     CircuitOpenError,
     ClientRequestError,
     DeadlineExceededError,
@@ -28,14 +28,14 @@ from clients._errors import (
     RequestValidationError,
     ServiceError,
 )
-from clients._events import EventListener
-from clients._operation import Operation, ReqT, RequestModel, RespT
-from clients._policy import ResiliencePolicy
-from clients._redact import redact
-from clients._retry import RetryContext, build_retrying
-from clients._runtime import Runtime
-from clients._telemetry import AttemptRecord, CallRecord, Telemetry
-from clients._transport import Transport
+from stormproof.clients._events import EventListener
+from stormproof.clients._operation import Operation, ReqT, RequestModel, RespT
+from stormproof.clients._policy import ResiliencePolicy
+from stormproof.clients._redact import redact
+from stormproof.clients._retry import RetryContext, build_retrying
+from stormproof.clients._runtime import Runtime
+from stormproof.clients._telemetry import AttemptRecord, CallRecord, Telemetry
+from stormproof.clients._transport import Transport
 
 __all__ = ["Pipeline"]
 
@@ -129,7 +129,7 @@ class Pipeline:
             The validated response model.
 
         Raises:
-            ServiceError: A subclass saying what went wrong (see ``clients._errors``).
+            ServiceError: A subclass saying what went wrong (see ``stormproof.clients._errors``).
         """
         clock = self.runtime.clock
         started = clock()

@@ -16,7 +16,7 @@ from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from clients._policy import RetryPolicy
+from stormproof.clients._policy import RetryPolicy
 
 __all__ = [
     "RetryContext",

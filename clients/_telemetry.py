@@ -7,8 +7,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from clients._errors import ClientRequestError, RequestValidationError, ServiceError
-from clients._events import (
+from stormproof.clients._errors import ClientRequestError, RequestValidationError, ServiceError
+from stormproof.clients._events import (
     AttemptEvent,
     BreakerEvent,
     BreakerState,
@@ -16,7 +16,7 @@ from clients._events import (
     ClientEvent,
     EventListener,
 )
-from clients._redact import logger
+from stormproof.clients._redact import logger
 
 __all__ = ["AttemptRecord", "CallRecord", "Telemetry"]
 

@@ -14,18 +14,18 @@ import pydantic
 import requests
 import urllib3.exceptions
 
-from clients._breaker import Verdict
-from clients._classify import (
+from stormproof.clients._breaker import Verdict
+from stormproof.clients._classify import (
     AttemptInfo,
     Outcome,
     classify_exception,
     classify_status,
     truncated_outcome,
 )
-from clients._deadline import WatchdogAdapter, end_watch, start_watch
-from clients._errors import FieldProblem, ResponseValidationError
-from clients._operation import Operation, RequestModel
-from clients._redact import register_secret
+from stormproof.clients._deadline import WatchdogAdapter, end_watch, start_watch
+from stormproof.clients._errors import FieldProblem, ResponseValidationError
+from stormproof.clients._operation import Operation, RequestModel
+from stormproof.clients._redact import register_secret
 
 __all__ = ["Exchange", "Transport"]
 

@@ -8,8 +8,8 @@ from typing import Annotated, Self
 
 from pydantic import Field, StrictInt, model_validator
 
-from clients._base import ServiceClient
-from clients._operation import Email, Operation, RequestModel, ResourceId, ResponseModel
+from stormproof.clients._base import ServiceClient
+from stormproof.clients._operation import Email, Operation, RequestModel, ResourceId, ResponseModel
 
 __all__ = ["User", "UserPage", "UserServiceClient"]
 
@@ -94,7 +94,7 @@ class UserServiceClient(ServiceClient):
 
         Raises:
             NotFoundError: No such user.
-            ServiceError: Another failure (see ``clients._errors``).
+            ServiceError: Another failure (see ``stormproof.clients._errors``).
         """
         return self._call(_GET, user_id=user_id)
 

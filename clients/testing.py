@@ -4,8 +4,8 @@ Backoff sleeps advance a fake clock instead of blocking, and jitter comes from a
 source, so a test of "three attempts with backoff" runs in microseconds and always sleeps the
 same amounts::
 
-    from clients import PaymentServiceClient
-    from clients.testing import FakeClock, instant_runtime
+    from stormproof.clients import PaymentServiceClient
+    from stormproof.clients.testing import FakeClock, instant_runtime
 
     clock = FakeClock()
     client = PaymentServiceClient(
@@ -16,7 +16,7 @@ same amounts::
 
 Or switch it on for every client built inside a block (stamina's ``set_testing`` style)::
 
-    with clients.testing.use_instant_runtime(seed=7) as runtime:
+    with testing.use_instant_runtime(seed=7) as runtime:
         client = PaymentServiceClient("http://payments.test")
 
 Real-socket timeouts (connect/read timeouts and the deadline watchdog) still run on real time:
@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from clients._runtime import Runtime, set_default_runtime
+from stormproof.clients._runtime import Runtime, set_default_runtime
 
 __all__ = ["FakeClock", "instant_runtime", "use_instant_runtime"]
 

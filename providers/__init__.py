@@ -4,7 +4,7 @@
 apps on 127.0.0.1 in background threads. The HTTP API is described in docs/service-api.md.
 """
 
-from providers._apps import (
+from stormproof.providers._apps import (
     SERVICES,
     STATE_NAMES,
     ServiceName,
@@ -12,9 +12,9 @@ from providers._apps import (
     find_state,
     missing_states,
 )
-from providers._errors import ERROR_TYPES, ApiError
-from providers._faults import FaultRuleSpec
-from providers._server import (
+from stormproof.providers._errors import ERROR_TYPES, ApiError
+from stormproof.providers._faults import FaultRuleSpec
+from stormproof.providers._server import (
     DEFAULT_HOST,
     ProviderGroup,
     ProviderServer,

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterable
 
 from fastapi import APIRouter, FastAPI
 
-from providers._errors import install_error_handlers
-from providers._faults import FaultStore
-from providers._middleware import ProviderMiddleware
-from providers._requestlog import RequestLog
-from providers._states import StateRegistry, StateTemplate
-from providers._testmode import build_test_router, common_states
+from stormproof.providers._errors import install_error_handlers
+from stormproof.providers._faults import FaultStore
+from stormproof.providers._middleware import ProviderMiddleware
+from stormproof.providers._requestlog import RequestLog
+from stormproof.providers._states import StateRegistry, StateTemplate
+from stormproof.providers._testmode import build_test_router, common_states
 
 
 class ProviderContext:

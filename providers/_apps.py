@@ -8,9 +8,9 @@ from typing import Literal, get_args
 
 from fastapi import FastAPI
 
-from providers import _notifications, _payments, _users
-from providers._states import StateRegistry, StateTemplate
-from providers._testmode import COMMON_STATE_NAMES
+from stormproof.providers import _notifications, _payments, _users
+from stormproof.providers._states import StateRegistry, StateTemplate
+from stormproof.providers._testmode import COMMON_STATE_NAMES
 
 ServiceName = Literal["users", "notifications", "payments"]
 SERVICES: tuple[ServiceName, ...] = get_args(ServiceName)

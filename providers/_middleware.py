@@ -17,10 +17,10 @@ from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 
-from providers._errors import error_body, error_type_for_status
-from providers._faults import FaultRuleSpec, FaultStore
-from providers._idempotency import HOLD_DONE_STATE_KEY, HOLD_STATE_KEY
-from providers._requestlog import RequestLog
+from stormproof.providers._errors import error_body, error_type_for_status
+from stormproof.providers._faults import FaultRuleSpec, FaultStore
+from stormproof.providers._idempotency import HOLD_DONE_STATE_KEY, HOLD_STATE_KEY
+from stormproof.providers._requestlog import RequestLog
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -13,12 +13,12 @@ from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers._app import ProviderContext, build_provider_app
-from providers._clock import now_iso, now_iso_ms
-from providers._errors import not_found
-from providers._idempotency import IdempotencyStore, fingerprint, run_idempotent
-from providers._states import StateError, StateParams, StateTemplate, param_str
-from providers._testmode import TEST_PREFIX
+from stormproof.providers._app import ProviderContext, build_provider_app
+from stormproof.providers._clock import now_iso, now_iso_ms
+from stormproof.providers._errors import not_found
+from stormproof.providers._idempotency import IdempotencyStore, fingerprint, run_idempotent
+from stormproof.providers._states import StateError, StateParams, StateTemplate, param_str
+from stormproof.providers._testmode import TEST_PREFIX
 
 Channel = Literal["email", "sms", "push"]
 Status = Literal["queued", "sent", "delivered", "failed"]

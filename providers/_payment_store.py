@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers._clock import now_iso
-from providers._errors import not_found, validation_error
+from stormproof.providers._clock import now_iso
+from stormproof.providers._errors import not_found, validation_error
 
 Amount = Annotated[int, Field(gt=0, strict=True)]
 

@@ -11,19 +11,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Header, Request
 from pydantic import ValidationError
 
-from providers._app import ProviderContext, build_provider_app
-from providers._clock import now_iso
-from providers._errors import not_found
-from providers._idempotency import IdempotencyStore, fingerprint, run_idempotent
-from providers._payment_store import (
+from stormproof.providers._app import ProviderContext, build_provider_app
+from stormproof.providers._clock import now_iso
+from stormproof.providers._errors import not_found
+from stormproof.providers._idempotency import IdempotencyStore, fingerprint, run_idempotent
+from stormproof.providers._payment_store import (
     Payment,
     PaymentCreate,
     PaymentStore,
     RefundCreate,
     payment_status,
 )
-from providers._states import StateError, StateParams, StateTemplate, param_int, param_str
-from providers._testmode import TEST_PREFIX
+from stormproof.providers._states import (
+    StateError,
+    StateParams,
+    StateTemplate,
+    param_int,
+    param_str,
+)
+from stormproof.providers._testmode import TEST_PREFIX
 
 
 def _router(store: PaymentStore, keys: IdempotencyStore) -> APIRouter:

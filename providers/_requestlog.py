@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from providers._clock import now_iso_ms
+from stormproof.providers._clock import now_iso_ms
 
 # Bounded so a provider left running outside tests cannot grow without limit.
 MAX_LOGGED_REQUESTS = 10_000

@@ -13,8 +13,8 @@ from typing import Self
 import uvicorn
 from fastapi import FastAPI
 
-from providers._apps import SERVICES, ServiceName, create_app
-from providers._middleware import TruncationLogFilter
+from stormproof.providers._apps import SERVICES, ServiceName, create_app
+from stormproof.providers._middleware import TruncationLogFilter
 
 DEFAULT_HOST = "127.0.0.1"
 _STARTUP_TIMEOUT_S = 15.0

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers._errors import ApiError
+from stormproof.providers._errors import ApiError
 
 StateParams = dict[str, Any]
 StateHandler = Callable[[StateParams], dict[str, Any]]

@@ -9,9 +9,15 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers._faults import FaultRuleSpec, FaultStore
-from providers._requestlog import RequestLog
-from providers._states import StateParams, StateRegistry, StateTemplate, param_int, param_str
+from stormproof.providers._faults import FaultRuleSpec, FaultStore
+from stormproof.providers._requestlog import RequestLog
+from stormproof.providers._states import (
+    StateParams,
+    StateRegistry,
+    StateTemplate,
+    param_int,
+    param_str,
+)
 
 TEST_PREFIX = "/_test"
 

@@ -14,10 +14,10 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from providers._app import ProviderContext, build_provider_app
-from providers._clock import now_iso
-from providers._errors import ApiError, not_found, validation_error
-from providers._states import StateParams, StateTemplate, param_int, param_str
+from stormproof.providers._app import ProviderContext, build_provider_app
+from stormproof.providers._clock import now_iso
+from stormproof.providers._errors import ApiError, not_found, validation_error
+from stormproof.providers._states import StateParams, StateTemplate, param_int, param_str
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 

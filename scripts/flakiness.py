@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chaos.runner import ScenarioResult, ScenarioRunner, run_scenarios, start_environment  # noqa: E402
-from chaos.scenario import Scenario, default_scenario_dir, load_scenarios  # noqa: E402
+from stormproof.chaos.runner import ScenarioResult, ScenarioRunner, run_scenarios, start_environment  # noqa: E402
+from stormproof.chaos.scenario import Scenario, default_scenario_dir, load_scenarios  # noqa: E402
 
 
 @dataclass

@@ -1,7 +1,7 @@
 from typer.testing import CliRunner
 
-from chaos import __version__
-from chaos.cli import app
+from stormproof.chaos import __version__
+from stormproof.chaos.cli import app
 
 
 def test_version_prints_installed_version():

@@ -9,11 +9,11 @@ PACKAGES = [
     "clients",
     "providers",
     "chaos",
-    "chaos.scenario",
-    "chaos.runner",
-    "chaos.report",
-    "chaos.toxiproxy",
-    "chaos.pact",
+    "stormproof.chaos.scenario",
+    "stormproof.chaos.runner",
+    "stormproof.chaos.report",
+    "stormproof.chaos.toxiproxy",
+    "stormproof.chaos.pact",
 ]
 
 

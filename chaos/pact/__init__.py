@@ -6,7 +6,7 @@ pact files, with the reference provider started for the duration) and
 functions. Pact's telemetry is switched off (``PACT_DO_NOT_TRACK=true``) wherever pact runs.
 """
 
-from chaos.pact._broker import (
+from stormproof.chaos.pact._broker import (
     DEFAULT_SELECTORS,
     BrokerCommandResult,
     BrokerConfig,
@@ -15,11 +15,11 @@ from chaos.pact._broker import (
     publish_pacts,
     verify_from_broker,
 )
-from chaos.pact._env import ensure_do_not_track, pact_cli_path
-from chaos.pact._files import pact_files_by_provider, provider_states, read_pact
-from chaos.pact._git import git_branch, git_commit
-from chaos.pact._result import InteractionResult, VerificationResult
-from chaos.pact._verify import verify_provider
+from stormproof.chaos.pact._env import ensure_do_not_track, pact_cli_path
+from stormproof.chaos.pact._files import pact_files_by_provider, provider_states, read_pact
+from stormproof.chaos.pact._git import git_branch, git_commit
+from stormproof.chaos.pact._result import InteractionResult, VerificationResult
+from stormproof.chaos.pact._verify import verify_provider
 
 __all__ = [
     "DEFAULT_SELECTORS",

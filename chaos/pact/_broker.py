@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from chaos.pact._env import ensure_do_not_track, pact_cli_path
-from chaos.pact._files import provider_states
-from chaos.pact._result import VerificationResult
-from chaos.pact._verify import (
+from stormproof.chaos.pact._env import ensure_do_not_track, pact_cli_path
+from stormproof.chaos.pact._files import provider_states
+from stormproof.chaos.pact._result import VerificationResult
+from stormproof.chaos.pact._verify import (
     missing_handlers,
     missing_states_problem,
     new_verifier,

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from chaos.pact._env import ensure_do_not_track
-from chaos.pact._files import provider_states, read_pact
-from chaos.pact._result import VerificationResult, parse_verifier_results
+from stormproof.chaos.pact._env import ensure_do_not_track
+from stormproof.chaos.pact._files import provider_states, read_pact
+from stormproof.chaos.pact._result import VerificationResult, parse_verifier_results
 
 if TYPE_CHECKING:
     from pact import Verifier
@@ -36,7 +36,7 @@ def service_of(provider: str) -> str:
 
 def missing_handlers(provider: str, states: Sequence[str]) -> list[str] | None:
     """The states no handler of the reference provider knows (None: not a reference provider)."""
-    import providers  # noqa: PLC0415 - the FastAPI apps load only when verifying
+    from stormproof import providers  # noqa: PLC0415 - the FastAPI apps load only when verifying
 
     service = service_of(provider)
     if service not in providers.SERVICES:
@@ -46,7 +46,7 @@ def missing_handlers(provider: str, states: Sequence[str]) -> list[str] | None:
 
 def missing_states_problem(provider: str, missing: Sequence[str]) -> str:
     """The message for states without a handler (the verifier would stall on each of them)."""
-    import providers  # noqa: PLC0415
+    from stormproof import providers  # noqa: PLC0415
 
     listed = ", ".join(repr(state) for state in missing)
     known = "; ".join(providers.STATE_NAMES.get(service_of(provider), ()))
@@ -113,7 +113,7 @@ def run_verifier(
 @contextmanager
 def served(provider: str) -> Iterator[str]:
     """Start the reference provider behind ``provider`` in test mode; yield its URL."""
-    import providers  # noqa: PLC0415
+    from stormproof import providers  # noqa: PLC0415
 
     service = service_of(provider)
     if service not in providers.SERVICES:

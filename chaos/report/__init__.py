@@ -1,15 +1,15 @@
 """Reports: the terminal scorecard, the attempt timeline, and Allure results and HTML."""
 
-from chaos.report._allure_files import allurerc, categories, write_results_metadata
-from chaos.report._allure_observer import (
+from stormproof.chaos.report._allure_files import allurerc, categories, write_results_metadata
+from stormproof.chaos.report._allure_observer import (
     AllureObserver,
     label_contract,
     label_scenario,
     record_verification,
 )
-from chaos.report._render import ReportRenderError, ensure_allure, render_html
-from chaos.report._scorecard import print_scorecard, scorecard_table
-from chaos.report._timeline import timeline_json, timeline_svg
+from stormproof.chaos.report._render import ReportRenderError, ensure_allure, render_html
+from stormproof.chaos.report._scorecard import print_scorecard, scorecard_table
+from stormproof.chaos.report._timeline import timeline_json, timeline_svg
 
 __all__ = [
     "AllureObserver",

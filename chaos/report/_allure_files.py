@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from chaos.runner import ALL_CATEGORIES, HARNESS_ERROR
+from stormproof.chaos.runner import ALL_CATEGORIES, HARNESS_ERROR
 
 
 def _pattern(name: str) -> str:

@@ -7,9 +7,9 @@ from contextlib import AbstractContextManager, suppress
 
 import allure
 
-from chaos.pact import VerificationResult
-from chaos.runner import Finding
-from chaos.scenario import Scenario
+from stormproof.chaos.pact import VerificationResult
+from stormproof.chaos.runner import Finding
+from stormproof.chaos.scenario import Scenario
 
 
 class JudgementFailedError(AssertionError):

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from chaos.report._allure_files import allurerc
+from stormproof.chaos.report._allure_files import allurerc
 
 ALLURE_NPM_VERSION = "3.18.0"
 _INSTALL_TIMEOUT_S = 600

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from chaos.runner import ScenarioResult
+    from stormproof.chaos.runner import ScenarioResult
 
 
 def scorecard_table(results: Sequence[ScenarioResult]) -> Table:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
-    from chaos.runner import ScenarioResult
+    from stormproof.chaos.runner import ScenarioResult
 
 _ROW = 22
 _LEFT = 250

@@ -1,8 +1,8 @@
 """The chaos runner: environment, fault injection, scenario execution and judgement."""
 
-from chaos.runner._categories import ALL_CATEGORIES, HARNESS_ERROR, LEFTOVER_FAULT
-from chaos.runner._clients import WEAKENINGS, Weakening, operations, policy_for
-from chaos.runner._environment import (
+from stormproof.chaos.runner._categories import ALL_CATEGORIES, HARNESS_ERROR, LEFTOVER_FAULT
+from stormproof.chaos.runner._clients import WEAKENINGS, Weakening, operations, policy_for
+from stormproof.chaos.runner._environment import (
     SERVICES,
     ChaosEnvironment,
     ChaosEnvironmentError,
@@ -10,18 +10,23 @@ from chaos.runner._environment import (
     read_environment_file,
     start_environment,
 )
-from chaos.runner._injector import FaultInjector, describe_fault
-from chaos.runner._observer import NullObserver, RunObserver
-from chaos.runner._provider_control import ProviderControl, ProviderControlError
-from chaos.runner._readiness import DEFAULT_ATTACH_TIMEOUT_S, wait_until_attached
-from chaos.runner._records import (
+from stormproof.chaos.runner._injector import FaultInjector, describe_fault
+from stormproof.chaos.runner._observer import NullObserver, RunObserver
+from stormproof.chaos.runner._provider_control import ProviderControl, ProviderControlError
+from stormproof.chaos.runner._readiness import DEFAULT_ATTACH_TIMEOUT_S, wait_until_attached
+from stormproof.chaos.runner._records import (
     AttemptRecord,
     BreakerTransition,
     CallRecord,
     Finding,
     PhaseRecord,
 )
-from chaos.runner._runner import ScenarioResult, ScenarioRunner, run_scenarios, scenario_seed
+from stormproof.chaos.runner._runner import (
+    ScenarioResult,
+    ScenarioRunner,
+    run_scenarios,
+    scenario_seed,
+)
 
 __all__ = [
     "ALL_CATEGORIES",

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal
 
-from chaos.scenario import Profile
-from clients import (
+from stormproof.chaos.scenario import Profile
+from stormproof.clients import (
     BreakerPolicy,
     ClientEvent,
     NotificationServiceClient,

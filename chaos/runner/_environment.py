@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyError
+from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyError
 
 SERVICES: tuple[str, ...] = ("users", "notifications", "payments")
 Backend = Literal["embedded", "toxiproxy", "attached"]
@@ -198,7 +198,7 @@ def start_environment(
         yield ChaosEnvironment("attached", url, version, attached)
         return
 
-    import providers  # noqa: PLC0415 - only the embedded backends need the provider apps
+    from stormproof import providers  # noqa: PLC0415 - only the embedded backends need the provider apps
 
     with ExitStack() as stack:
         if toxiproxy_url is None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from chaos.runner._environment import ServiceEndpoint
-from chaos.runner._provider_control import ProviderControl
-from chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
-from chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
+from stormproof.chaos.runner._environment import ServiceEndpoint
+from stormproof.chaos.runner._provider_control import ProviderControl
+from stormproof.chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
+from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
 
 def describe_fault(fault: Fault) -> str:

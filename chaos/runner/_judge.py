@@ -6,9 +6,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chaos.runner import _categories as category
-from chaos.runner._records import CallRecord, Finding, PhaseRecord
-from chaos.scenario import OK, CallExpectation, LedgerExpectation, PhaseExpectation, Profile
+from stormproof.chaos.runner import _categories as category
+from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord
+from stormproof.chaos.scenario import (
+    OK,
+    CallExpectation,
+    LedgerExpectation,
+    PhaseExpectation,
+    Profile,
+)
 
 _UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
-from chaos.runner._records import Finding
+from stormproof.chaos.runner._records import Finding
 
 
 class RunObserver(Protocol):

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import requests
 
-from chaos.scenario import HttpFaultSpec
+from stormproof.chaos.scenario import HttpFaultSpec
 
 _TIMEOUT_S = 5.0
 

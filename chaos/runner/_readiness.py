@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from chaos.runner._environment import ChaosEnvironmentError, read_environment_file
+from stormproof.chaos.runner._environment import ChaosEnvironmentError, read_environment_file
 
 DEFAULT_ATTACH_TIMEOUT_S = 30.0
 _POLL_INTERVAL_S = 0.25

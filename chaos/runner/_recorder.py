@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
-from chaos.runner._records import AttemptRecord, BreakerTransition
-from clients import AttemptEvent, BreakerEvent, CallEvent, ClientEvent
+from stormproof.chaos.runner._records import AttemptRecord, BreakerTransition
+from stormproof.clients import AttemptEvent, BreakerEvent, CallEvent, ClientEvent
 
 
 class EventRecorder:

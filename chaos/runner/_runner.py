@@ -15,21 +15,27 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chaos.runner import _categories as category
-from chaos.runner._clients import ServiceClient, Weakening, build_client, operations, policy_for
-from chaos.runner._environment import ChaosEnvironment
-from chaos.runner._gc import collector_paused
-from chaos.runner._injector import FaultInjector, describe_fault
-from chaos.runner._inputs import InputReferenceError, render
-from chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
-from chaos.runner._log_capture import capture_client_log
-from chaos.runner._observer import NullObserver, RunObserver
-from chaos.runner._provider_control import ProviderControl, ProviderControlError
-from chaos.runner._recorder import EventRecorder
-from chaos.runner._records import CallRecord, Finding, PhaseRecord
-from chaos.scenario import OK, Call, Phase, Scenario
-from chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
-from clients import Runtime
+from stormproof.chaos.runner import _categories as category
+from stormproof.chaos.runner._clients import (
+    ServiceClient,
+    Weakening,
+    build_client,
+    operations,
+    policy_for,
+)
+from stormproof.chaos.runner._environment import ChaosEnvironment
+from stormproof.chaos.runner._gc import collector_paused
+from stormproof.chaos.runner._injector import FaultInjector, describe_fault
+from stormproof.chaos.runner._inputs import InputReferenceError, render
+from stormproof.chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
+from stormproof.chaos.runner._log_capture import capture_client_log
+from stormproof.chaos.runner._observer import NullObserver, RunObserver
+from stormproof.chaos.runner._provider_control import ProviderControl, ProviderControlError
+from stormproof.chaos.runner._recorder import EventRecorder
+from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord
+from stormproof.chaos.scenario import OK, Call, Phase, Scenario
+from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
+from stormproof.clients import Runtime
 
 logger = logging.getLogger("stormproof.chaos")
 
@@ -261,7 +267,7 @@ class ScenarioRunner:
         return [one(i, None) for i in range(call.times)]
 
     def _attach(self, result: ScenarioResult) -> None:
-        from chaos.report import timeline_json, timeline_svg  # noqa: PLC0415 - avoid a cycle
+        from stormproof.chaos.report import timeline_json, timeline_svg  # noqa: PLC0415 - avoid a cycle
 
         faults = [
             {"phase": p.name, "faults": [f.model_dump(exclude_defaults=True) for f in p.faults]}

@@ -1,6 +1,6 @@
 """Scenario files: the declarative model and its loader."""
 
-from chaos.scenario._loader import (
+from stormproof.chaos.scenario._loader import (
     SCENARIO_SUFFIXES,
     ScenarioFileError,
     default_scenario_dir,
@@ -8,7 +8,7 @@ from chaos.scenario._loader import (
     load_scenarios,
     scenario_files,
 )
-from chaos.scenario._model import (
+from stormproof.chaos.scenario._model import (
     OK,
     Bounds,
     Call,

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from chaos.scenario._model import Scenario
+from stormproof.chaos.scenario._model import Scenario
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 

@@ -6,8 +6,8 @@ a drop-in for ``toxiproxy-server``. ``ToxiproxyClient`` talks to it or to a real
 
 import logging as _logging
 
-from chaos.toxiproxy._client import ToxiproxyClient
-from chaos.toxiproxy._errors import (
+from stormproof.chaos.toxiproxy._client import ToxiproxyClient
+from stormproof.chaos.toxiproxy._errors import (
     ToxiproxyBadRequestError,
     ToxiproxyConflictError,
     ToxiproxyConnectionError,
@@ -15,8 +15,13 @@ from chaos.toxiproxy._errors import (
     ToxiproxyNotFoundError,
     ToxiproxyServerError,
 )
-from chaos.toxiproxy._models import Proxy, ProxySpec, Toxic, ToxicSpec
-from chaos.toxiproxy._server import ConfigError, EmbeddedToxiproxy, ServerStats, ToxiproxyServer
+from stormproof.chaos.toxiproxy._models import Proxy, ProxySpec, Toxic, ToxicSpec
+from stormproof.chaos.toxiproxy._server import (
+    ConfigError,
+    EmbeddedToxiproxy,
+    ServerStats,
+    ToxiproxyServer,
+)
 
 # A library logs, the application decides where logs go (no "last resort" stderr output).
 _logging.getLogger("stormproof.toxiproxy").addHandler(_logging.NullHandler())

@@ -6,7 +6,7 @@ import asyncio
 import ipaddress
 import socket
 
-from chaos.toxiproxy._api_error import ApiError
+from stormproof.chaos.toxiproxy._api_error import ApiError
 
 _BACKLOG = 1024
 

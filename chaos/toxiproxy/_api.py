@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from chaos.toxiproxy import _jsonio as j
-from chaos.toxiproxy._api_error import ApiError
-from chaos.toxiproxy._collection import ProxyCollection
+from stormproof.chaos.toxiproxy import _jsonio as j
+from stormproof.chaos.toxiproxy._api_error import ApiError
+from stormproof.chaos.toxiproxy._collection import ProxyCollection
 
 log = logging.getLogger("stormproof.toxiproxy")
 

@@ -9,13 +9,13 @@ from urllib.parse import quote
 
 import requests
 
-from chaos.toxiproxy._errors import (
+from stormproof.chaos.toxiproxy._errors import (
     ToxiproxyConnectionError,
     ToxiproxyError,
     ToxiproxyNotFoundError,
     error_for_status,
 )
-from chaos.toxiproxy._models import DOWNSTREAM, Proxy, ProxySpec, Toxic, ToxicSpec
+from stormproof.chaos.toxiproxy._models import DOWNSTREAM, Proxy, ProxySpec, Toxic, ToxicSpec
 
 _USER_AGENT = "stormproof-toxiproxy-client"
 

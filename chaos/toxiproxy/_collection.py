@@ -12,9 +12,9 @@ import logging
 import random
 from typing import Any
 
-from chaos.toxiproxy import _jsonio as j
-from chaos.toxiproxy._addr import AddressError, split_host_port
-from chaos.toxiproxy._api_error import (
+from stormproof.chaos.toxiproxy import _jsonio as j
+from stormproof.chaos.toxiproxy._addr import AddressError, split_host_port
+from stormproof.chaos.toxiproxy._api_error import (
     BAD_REQUEST_BODY,
     INVALID_STREAM,
     INVALID_TOXIC_TYPE,
@@ -25,9 +25,9 @@ from chaos.toxiproxy._api_error import (
     TOXIC_NOT_FOUND,
     ApiError,
 )
-from chaos.toxiproxy._connection import DOWNSTREAM, UPSTREAM
-from chaos.toxiproxy._proxy import ProxyState, ToxicState
-from chaos.toxiproxy._toxics import KINDS, parse_attributes
+from stormproof.chaos.toxiproxy._connection import DOWNSTREAM, UPSTREAM
+from stormproof.chaos.toxiproxy._proxy import ProxyState, ToxicState
+from stormproof.chaos.toxiproxy._toxics import KINDS, parse_attributes
 
 log = logging.getLogger("stormproof.toxiproxy")
 

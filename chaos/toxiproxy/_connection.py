@@ -15,11 +15,11 @@ import socket
 import struct
 from typing import TYPE_CHECKING, cast
 
-from chaos.toxiproxy._link import Link
-from chaos.toxiproxy._toxics import CLOSE, EOF, RESET
+from stormproof.chaos.toxiproxy._link import Link
+from stormproof.chaos.toxiproxy._toxics import CLOSE, EOF, RESET
 
 if TYPE_CHECKING:
-    from chaos.toxiproxy._proxy import ProxyState
+    from stormproof.chaos.toxiproxy._proxy import ProxyState
 
 log = logging.getLogger("stormproof.toxiproxy")
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
+from stormproof.chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
 
 _INT64 = (-(2**63), 2**63 - 1)
 

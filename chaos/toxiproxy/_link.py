@@ -13,10 +13,10 @@ import random
 from time import monotonic
 from typing import TYPE_CHECKING
 
-from chaos.toxiproxy._toxics import Chunk, Stage, Target, ToxicKind
+from stormproof.chaos.toxiproxy._toxics import Chunk, Stage, Target, ToxicKind
 
 if TYPE_CHECKING:
-    from chaos.toxiproxy._connection import Connection, Side
+    from stormproof.chaos.toxiproxy._connection import Connection, Side
 
 PAUSED_BY_DEST = 1  # pass-through: the destination's write buffer is full
 PAUSED_BY_CHAIN = 2  # toxics and the destination's buffer hold more than CHAIN_HIGH bytes

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chaos.toxiproxy._addr import bind_listener, bound_address, resolve, split_host_port
-from chaos.toxiproxy._connection import DOWNSTREAM, UPSTREAM, ClientSide
-from chaos.toxiproxy._toxics import ToxicKind
+from stormproof.chaos.toxiproxy._addr import bind_listener, bound_address, resolve, split_host_port
+from stormproof.chaos.toxiproxy._connection import DOWNSTREAM, UPSTREAM, ClientSide
+from stormproof.chaos.toxiproxy._toxics import ToxicKind
 
 if TYPE_CHECKING:
-    from chaos.toxiproxy._connection import Connection
-    from chaos.toxiproxy._link import Link
+    from stormproof.chaos.toxiproxy._connection import Connection
+    from stormproof.chaos.toxiproxy._link import Link
 
 log = logging.getLogger("stormproof.toxiproxy")
 

@@ -16,10 +16,10 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from chaos.toxiproxy._addr import bind_listener, bound_address, resolve
-from chaos.toxiproxy._api import build_app
-from chaos.toxiproxy._api_error import ApiError
-from chaos.toxiproxy._collection import ProxyCollection
+from stormproof.chaos.toxiproxy._addr import bind_listener, bound_address, resolve
+from stormproof.chaos.toxiproxy._api import build_app
+from stormproof.chaos.toxiproxy._api_error import ApiError
+from stormproof.chaos.toxiproxy._collection import ProxyCollection
 
 log = logging.getLogger("stormproof.toxiproxy")
 

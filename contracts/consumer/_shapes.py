@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pact import Pact, match
 
-from clients import BreakerPolicy, ResiliencePolicy, RetryPolicy, ServiceClient
+from stormproof.clients import BreakerPolicy, ResiliencePolicy, RetryPolicy, ServiceClient
 
 # The real pipeline, minus retries and the breaker: the mock server answers 500 to any request it
 # did not expect, and a retry would turn one interaction into several.

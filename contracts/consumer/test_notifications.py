@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pact import Pact
 
-from clients import (
+from contracts.consumer._shapes import JSON, client_for, error, idempotency_key, notification
+from stormproof.clients import (
     ClientRequestError,
     ConflictError,
     NotFoundError,
@@ -15,7 +16,6 @@ from clients import (
     RateLimitedError,
     ServiceUnavailableError,
 )
-from contracts.consumer._shapes import JSON, client_for, error, idempotency_key, notification
 
 WELCOME: dict[str, Any] = {
     "channel": "email",

@@ -7,15 +7,6 @@ from typing import Any
 import pytest
 from pact import Pact
 
-from clients import (
-    ClientRequestError,
-    ConflictError,
-    NotFoundError,
-    PaymentOutcomeUnknownError,
-    PaymentServiceClient,
-    RateLimitedError,
-    ServiceUnavailableError,
-)
 from contracts.consumer._shapes import (
     JSON,
     client_for,
@@ -23,6 +14,15 @@ from contracts.consumer._shapes import (
     idempotency_key,
     payment,
     refund,
+)
+from stormproof.clients import (
+    ClientRequestError,
+    ConflictError,
+    NotFoundError,
+    PaymentOutcomeUnknownError,
+    PaymentServiceClient,
+    RateLimitedError,
+    ServiceUnavailableError,
 )
 
 CHARGE: dict[str, Any] = {

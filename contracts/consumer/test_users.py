@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pact import Pact, match
 
-from clients import (
+from contracts.consumer._shapes import JSON, client_for, error, user
+from stormproof.clients import (
     ClientRequestError,
     ConflictError,
     NotFoundError,
@@ -13,7 +14,6 @@ from clients import (
     ServiceUnavailableError,
     UserServiceClient,
 )
-from contracts.consumer._shapes import JSON, client_for, error, user
 
 
 def test_get_user(users_pact: Pact) -> None:

@@ -6,9 +6,9 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import providers
-from chaos.pact import pact_files_by_provider, verify_provider
 from contracts.pactfiles import PACTS_DIR
+from stormproof import providers
+from stormproof.chaos.pact import pact_files_by_provider, verify_provider
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import providers
-from chaos.pact import pact_files_by_provider, verify_provider
 from contracts.pactfiles import PACTS_DIR, PROVIDERS
+from stormproof import providers
+from stormproof.chaos.pact import pact_files_by_provider, verify_provider
 
 
 def _descriptions(files: list[Path]) -> set[str]:

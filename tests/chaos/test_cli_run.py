@@ -12,11 +12,11 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from chaos.cli import app
-from chaos.scenario import default_scenario_dir
+from stormproof.chaos.cli import app
+from stormproof.chaos.scenario import default_scenario_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-STORMPROOF = [sys.executable, "-c", "from chaos.cli import main; main()"]
+STORMPROOF = [sys.executable, "-c", "from stormproof.chaos.cli import main; main()"]
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

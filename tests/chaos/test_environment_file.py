@@ -1,6 +1,6 @@
 import pytest
 
-from chaos.runner import ChaosEnvironmentError, read_environment_file
+from stormproof.chaos.runner import ChaosEnvironmentError, read_environment_file
 
 GOOD = """
 toxiproxy_url: ${TOXIPROXY_URL:-http://127.0.0.1:8474}

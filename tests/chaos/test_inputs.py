@@ -1,6 +1,6 @@
 import pytest
 
-from chaos.runner._inputs import InputReferenceError, render
+from stormproof.chaos.runner._inputs import InputReferenceError, render
 
 
 def test_whole_references_keep_their_type_and_partial_ones_format():

@@ -1,9 +1,9 @@
 """Judging: each expectation that fails is named in the reviewer's words and the right category."""
 
-from chaos.runner import CallRecord, Finding, PhaseRecord
-from chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
-from chaos.runner._records import AttemptRecord, BreakerTransition
-from chaos.scenario import CallExpectation, LedgerExpectation, PhaseExpectation, Profile
+from stormproof.chaos.runner import CallRecord, Finding, PhaseRecord
+from stormproof.chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
+from stormproof.chaos.runner._records import AttemptRecord, BreakerTransition
+from stormproof.chaos.scenario import CallExpectation, LedgerExpectation, PhaseExpectation, Profile
 
 
 def _attempt(n: int, method: str = "GET", key: str | None = None) -> AttemptRecord:

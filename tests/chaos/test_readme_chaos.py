@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaos.scenario import Profile, Scenario
+from stormproof.chaos.scenario import Profile, Scenario
 
 pytest_plugins = ["pytester"]
 

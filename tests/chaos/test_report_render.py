@@ -5,14 +5,14 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from chaos.cli import app
-from chaos.report import allurerc, categories, render_html, write_results_metadata
+from stormproof.chaos.cli import app
+from stormproof.chaos.report import allurerc, categories, render_html, write_results_metadata
 
 RESULT = {
     "uuid": "8b1c1d1e-0000-4000-8000-000000000001",
     "historyId": "h1",
     "name": "payments-breaker-lifecycle",
-    "fullName": "chaos.scenarios#payments-breaker-lifecycle",
+    "fullName": "stormproof.chaos.scenarios#payments-breaker-lifecycle",
     "status": "failed",
     "statusDetails": {"message": "ScenarioFailedError: Breaker did not open: stayed CLOSED"},
     "stage": "finished",

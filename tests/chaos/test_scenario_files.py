@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from chaos.runner import operations
-from chaos.scenario import (
+from stormproof.chaos.runner import operations
+from stormproof.chaos.scenario import (
     Bounds,
     HttpFault,
     ProxyFault,

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from chaos.report import scorecard_table
-from chaos.runner import CallRecord, PhaseRecord, ScenarioResult
-from chaos.scenario import load_scenario
+from stormproof.chaos.report import scorecard_table
+from stormproof.chaos.runner import CallRecord, PhaseRecord, ScenarioResult
+from stormproof.chaos.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "chaos" / "scenarios"
 

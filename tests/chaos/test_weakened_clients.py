@@ -6,8 +6,8 @@ against scenarios that exist to catch it.
 
 import pytest
 
-from chaos.runner import ScenarioRunner
-from chaos.scenario import Scenario, default_scenario_dir, load_scenario
+from stormproof.chaos.runner import ScenarioRunner
+from stormproof.chaos.scenario import Scenario, default_scenario_dir, load_scenario
 
 
 def _shipped(name: str) -> Scenario:

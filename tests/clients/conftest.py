@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 import responses
 
-from clients import (
+from stormproof.clients import (
     BreakerPolicy,
     ClientEvent,
     NotificationServiceClient,
@@ -14,7 +14,7 @@ from clients import (
     RetryPolicy,
     UserServiceClient,
 )
-from clients.testing import FakeClock, instant_runtime
+from stormproof.clients.testing import FakeClock, instant_runtime
 
 BASE = "http://svc.test"
 TS = "2026-11-29T07:46:08Z"

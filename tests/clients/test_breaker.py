@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from clients import (
+from stormproof.clients import (
     BreakerEvent,
     BreakerPolicy,
     BreakerState,
@@ -23,7 +23,7 @@ from clients import (
     ServiceUnavailableError,
     UserServiceClient,
 )
-from clients.testing import instant_runtime
+from stormproof.clients.testing import instant_runtime
 
 from .conftest import BASE, PAY_ARGS, POLICY, USER, error_body
 

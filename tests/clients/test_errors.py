@@ -9,9 +9,9 @@ import pytest
 import requests
 import urllib3.exceptions
 
-import clients
-import clients._errors as errors_module
-from clients import (
+import stormproof.clients._errors as errors_module
+from stormproof import clients
+from stormproof.clients import (
     BreakerPolicy,
     CircuitOpenError,
     ClientRequestError,
@@ -30,7 +30,7 @@ from clients import (
     ServiceUnavailableError,
     UserServiceClient,
 )
-from clients.testing import instant_runtime
+from stormproof.clients.testing import instant_runtime
 
 from .conftest import BASE, PAY_ARGS, PAYMENT, POLICY, USER, error_body
 

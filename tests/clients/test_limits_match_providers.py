@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from clients import _notifications as client_notifications
-from clients import _payments as client_payments
-from clients import _users as client_users
-from providers import _notifications as provider_notifications
-from providers import _payment_store as provider_payments
-from providers import _users as provider_users
+from stormproof.clients import _notifications as client_notifications
+from stormproof.clients import _payments as client_payments
+from stormproof.clients import _users as client_users
+from stormproof.providers import _notifications as provider_notifications
+from stormproof.providers import _payment_store as provider_payments
+from stormproof.providers import _users as provider_users
 
 PAIRS = [
     (client_notifications._Send, provider_notifications.NotificationCreate),

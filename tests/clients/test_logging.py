@@ -7,8 +7,8 @@ import logging
 import pytest
 import requests
 
-from clients import LOGGER_NAME, PaymentOutcomeUnknownError, ServiceError
-from clients._redact import redact
+from stormproof.clients import LOGGER_NAME, PaymentOutcomeUnknownError, ServiceError
+from stormproof.clients._redact import redact
 
 from .conftest import BASE, BEARER, CARD_TOKEN, PAY_ARGS, PAYMENT, USER, error_body
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from responses import matchers
 
-from clients import Notification, Payment, Refund, User, UserPage
+from stormproof.clients import Notification, Payment, Refund, User, UserPage
 
 from .conftest import BASE, BEARER, CARD_TOKEN, NOTIFICATION, PAY_ARGS, PAYMENT, REFUND, USER
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from clients import BreakerPolicy, ResiliencePolicy, RetryPolicy, UserServiceClient
+from stormproof.clients import BreakerPolicy, ResiliencePolicy, RetryPolicy, UserServiceClient
 
 
 def test_production_defaults():

@@ -10,7 +10,7 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from clients import (
+from stormproof.clients import (
     AttemptEvent,
     CallEvent,
     ClientRequestError,
@@ -23,7 +23,7 @@ from clients import (
     ServiceUnavailableError,
     UserServiceClient,
 )
-from clients.testing import FakeClock, instant_runtime, use_instant_runtime
+from stormproof.clients.testing import FakeClock, instant_runtime, use_instant_runtime
 
 from .conftest import BASE, PAY_ARGS, PAYMENT, POLICY, REFUND, USER, error_body, with_retry
 

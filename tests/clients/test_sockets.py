@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from clients import (
+from stormproof.clients import (
     BreakerState,
     DeadlineExceededError,
     ResiliencePolicy,
@@ -21,7 +21,7 @@ from clients import (
     ServiceUnavailableError,
     UserServiceClient,
 )
-from clients.testing import instant_runtime
+from stormproof.clients.testing import instant_runtime
 
 from ._server import LocalServer, drip, free_port, json_answer
 from .conftest import USER

@@ -22,7 +22,7 @@ from pathlib import Path
 from tests.compose._files import host_port, toxiproxy_config
 
 # `stormproof ...` through the interpreter running the tests (no reliance on PATH).
-STORMPROOF = [sys.executable, "-c", "from chaos.cli import main; main()"]
+STORMPROOF = [sys.executable, "-c", "from stormproof.chaos.cli import main; main()"]
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 _PORT_VARIABLE = {

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from chaos.runner import read_environment_file
-from chaos.scenario import default_scenario_dir
+from stormproof.chaos.runner import read_environment_file
+from stormproof.chaos.scenario import default_scenario_dir
 from tests.compose._files import ENVIRONMENT_FILE, ROOT, compose, host_port, toxiproxy_config
 from tests.compose._standins import StandIns, run_stormproof, start_standins
 

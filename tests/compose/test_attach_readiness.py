@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from chaos.runner import DEFAULT_ATTACH_TIMEOUT_S, ChaosEnvironmentError, wait_until_attached
+from stormproof.chaos.runner import (
+    DEFAULT_ATTACH_TIMEOUT_S,
+    ChaosEnvironmentError,
+    wait_until_attached,
+)
 from tests.compose._files import ENVIRONMENT_FILE
 from tests.compose._standins import run_stormproof
 
@@ -156,6 +160,6 @@ def test_stormproof_run_fails_once_with_the_reason_when_nothing_answers(
 
 
 def test_the_cli_default_is_the_library_default():
-    from chaos._cli_run import run_command  # noqa: PLC0415
+    from stormproof.chaos._cli_run import run_command  # noqa: PLC0415
 
     assert run_command.__kwdefaults__["attach_timeout"] == DEFAULT_ATTACH_TIMEOUT_S

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chaos.runner import SERVICES, read_environment_file
+from stormproof.chaos.runner import SERVICES, read_environment_file
 from tests.compose._files import ENVIRONMENT_FILE, compose, host_port, toxiproxy_config
 
 

@@ -8,7 +8,7 @@ import shlex
 import pytest
 import typer
 
-from chaos.cli import app
+from stormproof.chaos.cli import app
 from tests.compose._files import ENVIRONMENT_FILE, README, compose
 
 

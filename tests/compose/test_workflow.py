@@ -51,7 +51,7 @@ def test_lint_job_runs_ruff_strict_mypy_and_hadolint(workflow):
     runs = _runs(workflow["jobs"]["lint"])
     assert "ruff check ." in runs
     assert "ruff format --check ." in runs
-    assert "mypy --strict clients providers chaos" in runs
+    assert "mypy --strict -p stormproof.clients -p stormproof.providers -p stormproof.chaos" in runs
     assert "hadolint Dockerfile" in runs
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chaos._cli_pact import pact_app
-from chaos.cli import app as stormproof_app
-from chaos.pact import BrokerConfig, BrokerConfigError
+from stormproof.chaos._cli_pact import pact_app
+from stormproof.chaos.cli import app as stormproof_app
+from stormproof.chaos.pact import BrokerConfig, BrokerConfigError
 from tests.pact._standin_broker import StandInBroker, load_pacts, published_contracts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""chaos.pact without a provider: pact files, report parsing, the environment."""
+"""stormproof.chaos.pact without a provider: pact files, report parsing, the environment."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-import chaos.pact
-from chaos.pact import (
+import stormproof.chaos.pact
+from stormproof.chaos.pact import (
     InteractionResult,
     VerificationResult,
     ensure_do_not_track,
@@ -19,7 +19,7 @@ from chaos.pact import (
     provider_states,
     read_pact,
 )
-from chaos.pact._result import parse_verifier_results
+from stormproof.chaos.pact._result import parse_verifier_results
 
 
 def _write(path: Path, provider: str, interactions: list[dict[str, object]]) -> Path:
@@ -30,8 +30,8 @@ def _write(path: Path, provider: str, interactions: list[dict[str, object]]) -> 
 
 def test_exports_are_complete() -> None:
     # ruff's RUF022 keeps __all__ sorted; every name in it must exist.
-    for name in chaos.pact.__all__:
-        assert getattr(chaos.pact, name) is not None
+    for name in stormproof.chaos.pact.__all__:
+        assert getattr(stormproof.chaos.pact, name) is not None
 
 
 def test_pact_files_grouped_by_provider(tmp_path: Path) -> None:

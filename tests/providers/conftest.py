@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from providers._server import ProviderServer, serve
+from stormproof.providers._server import ProviderServer, serve
 
 
 class Api:

@@ -12,7 +12,7 @@ import threading
 
 import requests
 
-ENTRY = "from chaos.cli import main; main()"
+ENTRY = "from stormproof.chaos.cli import main; main()"
 
 
 def _start(*args):

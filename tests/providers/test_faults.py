@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from providers import create_app, serve
+from stormproof.providers import create_app, serve
 
 USER = {"email": "ada@example.com", "name": "Ada"}
 

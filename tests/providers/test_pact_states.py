@@ -7,7 +7,7 @@ import json
 import requests
 from pact import Verifier
 
-import providers
+from stormproof import providers
 
 
 def _interaction(description, states, path, status, body=None):

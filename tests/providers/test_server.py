@@ -7,8 +7,8 @@ import socket
 import pytest
 import requests
 
-import providers
-from providers import ProviderStartError, create_app, serve, serve_all
+from stormproof import providers
+from stormproof.providers import ProviderStartError, create_app, serve, serve_all
 
 
 def _free_port():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import providers
-from providers import STATE_NAMES, find_state, missing_states
+from stormproof import providers
+from stormproof.providers import STATE_NAMES, find_state, missing_states
 
 
 def _state(api, state, action="setup", **params):

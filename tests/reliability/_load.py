@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import uvloop
 
-from chaos.toxiproxy import EmbeddedToxiproxy, ServerStats, ToxiproxyClient
+from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ServerStats, ToxiproxyClient
 
 MESSAGE = 64
 _RESET_ERRORS = (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError)

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 import requests.adapters
 
-from chaos.runner import (
+from stormproof.chaos.runner import (
     HARNESS_ERROR,
     ChaosEnvironment,
     NullObserver,
     ProviderControl,
     ScenarioRunner,
 )
-from chaos.scenario import Scenario
-from chaos.toxiproxy import ToxiproxyClient
+from stormproof.chaos.scenario import Scenario
+from stormproof.chaos.toxiproxy import ToxiproxyClient
 
 SCENARIO = Scenario.model_validate(
     {

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from clients import (
+from stormproof.clients import (
     LOGGER_NAME,
     BreakerPolicy,
     ClientEvent,
@@ -38,7 +38,7 @@ from clients import (
     ServiceError,
     UserServiceClient,
 )
-from clients.testing import instant_runtime
+from stormproof.clients.testing import instant_runtime
 from tests.reliability._figures import count
 
 BASE = "http://svc.test"

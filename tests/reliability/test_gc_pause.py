@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
-from chaos.runner import NullObserver, ScenarioRunner
-from chaos.scenario import Scenario
+from stormproof.chaos.runner import NullObserver, ScenarioRunner
+from stormproof.chaos.scenario import Scenario
 
 SCENARIO = Scenario.model_validate(
     {
@@ -70,7 +70,7 @@ def test_the_collector_comes_back_after_an_interrupt(chaos_rollback, monkeypatch
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("chaos.runner._runner._call_once", interrupt)
+    monkeypatch.setattr("stormproof.chaos.runner._runner._call_once", interrupt)
     with pytest.raises(KeyboardInterrupt):
         ScenarioRunner(chaos_rollback).run(SCENARIO)
     assert gc.isenabled()

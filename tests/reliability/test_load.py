@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient
+from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient
 from tests.reliability._figures import count
 from tests.reliability._load import run_load
 

@@ -28,10 +28,15 @@ from typing import Any, TypeVar
 
 import pytest
 
-from chaos.runner import FaultInjector, ProviderControl, ServiceEndpoint, start_environment
-from chaos.scenario import Fault, HttpFault, HttpFaultSpec, ProxyFault, ToxicFault
-from chaos.toxiproxy import ToxiproxyClient
-from clients import (
+from stormproof.chaos.runner import (
+    FaultInjector,
+    ProviderControl,
+    ServiceEndpoint,
+    start_environment,
+)
+from stormproof.chaos.scenario import Fault, HttpFault, HttpFaultSpec, ProxyFault, ToxicFault
+from stormproof.chaos.toxiproxy import ToxiproxyClient
+from stormproof.clients import (
     BreakerPolicy,
     ClientRequestError,
     ConflictError,

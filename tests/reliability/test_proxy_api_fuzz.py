@@ -23,7 +23,7 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient
+from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient
 from tests.reliability._figures import count
 
 EXAMPLES = int(os.environ.get("STORMPROOF_PROXY_FUZZ_EXAMPLES", "0"))

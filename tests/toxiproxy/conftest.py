@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyNotFoundError
+from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyNotFoundError
 from tests.toxiproxy._net import TcpServer, echo
 
 EXTERNAL_URL = os.environ.get("TOXIPROXY_URL")

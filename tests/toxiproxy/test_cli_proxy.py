@@ -11,8 +11,8 @@ import time
 
 from typer.testing import CliRunner
 
-from chaos.cli import app
-from chaos.toxiproxy import ToxiproxyClient, ToxiproxyConnectionError
+from stormproof.chaos.cli import app
+from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyConnectionError
 from tests.toxiproxy._net import free_port
 
 
@@ -46,7 +46,7 @@ def test_serves_config_proxies_and_stops_on_sigterm(tmp_path):
         [
             sys.executable,
             "-c",
-            "from chaos.cli import main; main()",
+            "from stormproof.chaos.cli import main; main()",
             "proxy",
             "-host",
             "127.0.0.1",

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from chaos.toxiproxy import (
+from stormproof.chaos.toxiproxy import (
     Proxy,
     ProxySpec,
     Toxic,

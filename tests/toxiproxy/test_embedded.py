@@ -10,15 +10,15 @@ import time
 
 import pytest
 
-import chaos.toxiproxy
-from chaos.toxiproxy import ConfigError, EmbeddedToxiproxy, ToxiproxyClient
+import stormproof.chaos.toxiproxy
+from stormproof.chaos.toxiproxy import ConfigError, EmbeddedToxiproxy, ToxiproxyClient
 from tests.toxiproxy._net import TcpServer, closed_by_peer, connect, echo, round_trip
 
 
 def test_exports_are_sorted_and_complete():
-    exported = chaos.toxiproxy.__all__
+    exported = stormproof.chaos.toxiproxy.__all__
     assert exported == sorted(exported)
-    public = {n for n in dir(chaos.toxiproxy) if n[0] not in "_@" and n != "annotations"}
+    public = {n for n in dir(stormproof.chaos.toxiproxy) if n[0] not in "_@" and n != "annotations"}
     assert set(exported) == public
 
 

@@ -6,7 +6,7 @@ from time import monotonic
 import pytest
 import uvloop
 
-from chaos.toxiproxy._toxics._timer import EARLY_MARGIN, Timer
+from stormproof.chaos.toxiproxy._toxics._timer import EARLY_MARGIN, Timer
 
 # Delays around each boundary of the timer: under a millisecond (no loop timer at all), a few
 # milliseconds (one step), and long enough that the kernel's poll slack matters (0.1 %).

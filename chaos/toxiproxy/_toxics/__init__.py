@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
-from chaos.toxiproxy._jsonio import as_int, json_kind
-from chaos.toxiproxy._toxics import (
+from stormproof.chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
+from stormproof.chaos.toxiproxy._jsonio import as_int, json_kind
+from stormproof.chaos.toxiproxy._toxics import (
     bandwidth,
     latency,
     limit_data,
@@ -17,7 +17,7 @@ from chaos.toxiproxy._toxics import (
     slow_close,
     timeout,
 )
-from chaos.toxiproxy._toxics._base import (
+from stormproof.chaos.toxiproxy._toxics._base import (
     CLOSE,
     EOF,
     RESET,

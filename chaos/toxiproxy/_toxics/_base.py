@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import ClassVar, Protocol
 
-from chaos.toxiproxy._toxics._timer import EARLY_MARGIN, Timer
+from stormproof.chaos.toxiproxy._toxics._timer import EARLY_MARGIN, Timer
 
 # How a stream ends, as the sink carries it out on the destination socket:
 EOF = "eof"  # the source closed cleanly: half-close the destination (FIN)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from time import monotonic
 
-from chaos.toxiproxy._toxics._base import MAX_INT64, AttrSpec, Chunk, TimedStage, ToxicKind
+from stormproof.chaos.toxiproxy._toxics._base import (
+    MAX_INT64,
+    AttrSpec,
+    Chunk,
+    TimedStage,
+    ToxicKind,
+)
 
 
 class BandwidthStage(TimedStage):

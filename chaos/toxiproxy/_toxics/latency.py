@@ -6,7 +6,7 @@ chunks is pipelined: each arrives ``latency`` after it was sent, not after the p
 
 from __future__ import annotations
 
-from chaos.toxiproxy._toxics._base import AttrSpec, Chunk, TimedStage, ToxicKind
+from stormproof.chaos.toxiproxy._toxics._base import AttrSpec, Chunk, TimedStage, ToxicKind
 
 
 class LatencyStage(TimedStage):

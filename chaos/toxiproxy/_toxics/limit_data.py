@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from chaos.toxiproxy._toxics._base import CLOSE, MAX_INT64, AttrSpec, Chunk, Stage, ToxicKind
+from stormproof.chaos.toxiproxy._toxics._base import (
+    CLOSE,
+    MAX_INT64,
+    AttrSpec,
+    Chunk,
+    Stage,
+    ToxicKind,
+)
 
 
 class LimitDataStage(Stage):

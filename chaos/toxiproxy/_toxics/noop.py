@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chaos.toxiproxy._toxics._base import Stage, ToxicKind
+from stormproof.chaos.toxiproxy._toxics._base import Stage, ToxicKind
 
 
 class NoopStage(Stage):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from time import monotonic
 
-from chaos.toxiproxy._toxics._base import AttrSpec, Chunk, TimedStage, ToxicKind
+from stormproof.chaos.toxiproxy._toxics._base import AttrSpec, Chunk, TimedStage, ToxicKind
 
 _MAX_INT = 2**31 - 1
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from time import monotonic
 
-from chaos.toxiproxy._toxics._base import CLOSE, AttrSpec, Chunk, Stage, ToxicKind
-from chaos.toxiproxy._toxics._timer import Timer
+from stormproof.chaos.toxiproxy._toxics._base import CLOSE, AttrSpec, Chunk, Stage, ToxicKind
+from stormproof.chaos.toxiproxy._toxics._timer import Timer
 
 
 class TimeoutStage(Stage):
