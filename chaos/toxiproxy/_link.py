@@ -17,6 +17,7 @@ from stormproof.chaos.toxiproxy._toxics import Chunk, Stage, Target, ToxicKind, 
 
 if TYPE_CHECKING:
     from stormproof.chaos.toxiproxy._connection import Connection, Side
+    from stormproof.chaos.toxiproxy._metrics import Labels, ProxyMetrics
 
 PAUSED_BY_DEST = 1  # pass-through: the destination's write buffer is full
 PAUSED_BY_CHAIN = 2  # toxics and the destination's buffer hold more than CHAIN_HIGH bytes
@@ -43,9 +44,14 @@ class Link:
         "head",
         "in_done",
         "inflight",
+        "labels",
+        "live",
         "loop",
+        "metrics",
         "out_done",
         "pause_flags",
+        "received",
+        "sent",
         "src",
         "stages",
     )
@@ -73,10 +79,19 @@ class Link:
         self.pause_flags = 0
         self.in_done = False
         self.out_done = False
+        self.live = False
+        # Bytes read from the source and handed to the destination, for -proxy-metrics.
+        self.received = 0
+        self.sent = 0
+        proxy = conn.proxy
+        self.metrics: ProxyMetrics | None = proxy.metrics
+        # Toxiproxy labels a link with its proxy's addresses as they were when it started.
+        self.labels: Labels = (direction, proxy.name, proxy.listen, proxy.upstream)
 
     # -- source side ---------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
         """Data read from the source, when the link is not a plain pass-through."""
+        self.received += len(data)
         self.inflight += len(data)
         self.head.push(Chunk(data, monotonic()))
         if self.held() > CHAIN_HIGH:
@@ -96,6 +111,8 @@ class Link:
         """The source sent EOF (`kind` EOF) or its socket is gone (`kind` CLOSE)."""
         if not self.in_done:
             self.in_done = True
+            if self.metrics is not None:
+                self.metrics.add_received(self.labels, self.received)
             self.head.end(kind)
 
     # -- sink (end of the chain) ---------------------------------------------------------
@@ -104,6 +121,7 @@ class Link:
         data = chunk.data
         self.inflight -= len(data)
         if not self.out_done:
+            self.sent += len(data)
             self.dst_write(data)
         if self.pause_flags & PAUSED_BY_CHAIN:
             self._maybe_resume_chain()
@@ -112,7 +130,12 @@ class Link:
         """The chain's output ended."""
         if not self.out_done:
             self.out_done = True
+            self._count_sent()
             self.conn.link_ended(self, kind)
+
+    def _count_sent(self) -> None:
+        if self.metrics is not None:
+            self.metrics.add_sent(self.labels, self.sent)
 
     def dropped(self, size: int) -> None:
         """A toxic discarded `size` bytes."""
@@ -217,7 +240,9 @@ class Link:
         """The destination socket is gone: drop everything still in the chain."""
         self.dst_dead = True
         self.fast = False
-        self.out_done = True
+        if not self.out_done:
+            self.out_done = True
+            self._count_sent()
         self.cancel()
 
     def cancel(self) -> None:

@@ -52,6 +52,7 @@ class LinkContext(Protocol):
     """What a stage needs from its link."""
 
     loop: asyncio.AbstractEventLoop
+    live: bool  # the connection was already proxying when this toxic was added
 
     def dropped(self, size: int) -> None:
         """Account for bytes a toxic discarded."""
