@@ -37,12 +37,19 @@ ATTRS = [
     "other",
 ]
 
+# Lone surrogates (json.dumps escapes them; Go decodes them to U+FFFD) and integers far beyond
+# float32, float64 and int64.
+chars = st.one_of(
+    st.characters(codec=None, exclude_categories=()),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
+)
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
+    st.integers(min_value=-(10**400), max_value=10**400),
     st.floats(allow_nan=False),
-    st.text(max_size=8),
+    st.text(chars, max_size=8),
 )
 anything = st.recursive(
     scalars,
@@ -58,7 +65,7 @@ toxic_bodies = st.fixed_dictionaries(
         "type": st.one_of(st.sampled_from(TYPES), scalars),
         "stream": st.one_of(st.sampled_from(["upstream", "downstream", "UPSTREAM", "x"]), scalars),
         "toxicity": st.one_of(st.floats(min_value=-1, max_value=2), scalars),
-        "name": st.one_of(st.sampled_from(["a", "b"]), scalars),
+        "name": st.one_of(st.sampled_from(["a", "b"]), st.text(chars, max_size=4), scalars),
         "attributes": attributes,
     },
 )
