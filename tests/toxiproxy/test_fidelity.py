@@ -216,6 +216,38 @@ def test_reset_peer_left_out_by_toxicity_does_not_turn_a_close_into_a_reset(clie
             assert _outcome(sock) == "eof"
 
 
+@embedded_only
+def test_removing_reset_peer_leaves_a_clean_close(client):
+    # Toxiproxy keeps SO_LINGER 0 on a connection that started with reset_peer in its chain.
+    with socket.create_server(("127.0.0.1", 0)) as server_sock:
+        sock, peer = _pair(client, server_sock, "downstream", live=False)
+        client.remove_toxic("rp", "reset_peer_downstream")
+        with sock:
+            sock.sendall(b"hi")
+            assert recv_exactly(peer, 2) == b"hi"
+            peer.close()
+            assert _outcome(sock) == "eof"
+
+
+@embedded_only
+def test_runtime_metrics_are_the_python_process_s():
+    with _server_with("-runtime-metrics") as url:
+        names = set(re.findall(r"^# TYPE (\S+)", _get(url + "/metrics").text, re.MULTILINE))
+    assert {"python_info", "python_gc_objects_collected_total"} <= names
+    assert not [name for name in names if name.startswith("go_")]
+
+
+@embedded_only
+def test_json_nested_past_python_s_parser_and_bodies_over_4_mib_are_refused(client, toxiproxy_url):
+    deep = b'{"name": "d", "upstream": "127.0.0.1:9", "x": ' + b"[" * 1_100 + b"]" * 1_100 + b"}"
+    response = _raw(toxiproxy_url, "POST", "/proxies", deep)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("bad request body")
+    big = b'{"name": "b", "upstream": "127.0.0.1:9", "x": "' + b"y" * (5 * 2**20) + b'"}'
+    assert _raw(toxiproxy_url, "POST", "/proxies", big).status_code == 413
+    assert client.proxies() == {}
+
+
 # -- hostile JSON -----------------------------------------------------------------------------
 def _raw(url: str, method: str, path: str, body: bytes) -> requests.Response:
     return requests.request(method, url + path, data=body, headers=UA, timeout=5)
