@@ -58,7 +58,8 @@ class _ProxyCollector(Collector):
             ("toxiproxy_proxy_sent_bytes_total", self._metrics.sent),
         ):
             family = CounterMetricFamily(name, "", labels=_LABEL_NAMES)
-            for labels in sorted(values):
+            # Go orders series by label value, labels taken in name order.
+            for labels in sorted(values, key=lambda v: (v[0], v[2], v[1], v[3])):
                 family.add_metric(labels, values[labels])
             yield family
 
