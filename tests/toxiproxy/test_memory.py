@@ -34,9 +34,10 @@ def test_resident_memory_grows_at_most_four_times_the_bytes_in_flight(case):
 
 def test_backpressure_counts_each_held_chunk_not_only_its_bytes(monkeypatch):
     # 60 one-byte reads hold 60 bytes of payload but 60 chunk objects: with a chain limit of
-    # 1,500 bytes the proxy must stop reading after about 8 of them.
-    monkeypatch.setattr(_link, "CHAIN_HIGH", 1_500)
-    monkeypatch.setattr(_link, "CHAIN_LOW", 750)
+    # 500 bytes the proxy must stop reading after 3 of them (reading all 60 bytes before the
+    # pause would take the 60 sends, 3 ms apart, arriving in 2 reads).
+    monkeypatch.setattr(_link, "CHAIN_HIGH", 500)
+    monkeypatch.setattr(_link, "CHAIN_LOW", 250)
     received: list[bytes] = []
     with (
         EmbeddedToxiproxy() as server,
