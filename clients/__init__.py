@@ -35,6 +35,7 @@ from stormproof.clients._events import (
     EventListener,
 )
 from stormproof.clients._notifications import Notification, NotificationServiceClient
+from stormproof.clients._operation import Operation, RequestModel, ResponseModel
 from stormproof.clients._payments import Payment, PaymentServiceClient, Refund
 from stormproof.clients._policy import BreakerPolicy, ResiliencePolicy, RetryPolicy
 from stormproof.clients._redact import LOGGER_NAME, RedactingFilter
@@ -59,6 +60,7 @@ __all__ = [
     "NotFoundError",
     "Notification",
     "NotificationServiceClient",
+    "Operation",
     "Payment",
     "PaymentOutcomeUnknownError",
     "PaymentServiceClient",
@@ -66,8 +68,10 @@ __all__ = [
     "ReadTimeoutError",
     "RedactingFilter",
     "Refund",
+    "RequestModel",
     "RequestValidationError",
     "ResiliencePolicy",
+    "ResponseModel",
     "ResponseValidationError",
     "RetryPolicy",
     "Runtime",

@@ -1,7 +1,14 @@
 """The chaos runner: environment, fault injection, scenario execution and judgement."""
 
-from stormproof.chaos.runner._categories import ALL_CATEGORIES, HARNESS_ERROR, LEFTOVER_FAULT
-from stormproof.chaos.runner._clients import WEAKENINGS, Weakening, operations, policy_for
+from stormproof.chaos._options import WEAKENINGS, Weakening
+from stormproof.chaos.runner._categories import (
+    ALL_CATEGORIES,
+    HARNESS_ERROR,
+    INCONCLUSIVE,
+    INTERRUPTED,
+    LEFTOVER_FAULT,
+)
+from stormproof.chaos.runner._clients import operations, policy_for
 from stormproof.chaos.runner._environment import (
     SERVICES,
     ChaosEnvironment,
@@ -20,10 +27,12 @@ from stormproof.chaos.runner._records import (
     CallRecord,
     Finding,
     PhaseRecord,
+    Witness,
 )
 from stormproof.chaos.runner._runner import (
     ScenarioResult,
     ScenarioRunner,
+    Verdict,
     run_scenarios,
     scenario_seed,
 )
@@ -32,6 +41,8 @@ __all__ = [
     "ALL_CATEGORIES",
     "DEFAULT_ATTACH_TIMEOUT_S",
     "HARNESS_ERROR",
+    "INCONCLUSIVE",
+    "INTERRUPTED",
     "LEFTOVER_FAULT",
     "SERVICES",
     "WEAKENINGS",
@@ -50,7 +61,9 @@ __all__ = [
     "ScenarioResult",
     "ScenarioRunner",
     "ServiceEndpoint",
+    "Verdict",
     "Weakening",
+    "Witness",
     "describe_fault",
     "operations",
     "policy_for",

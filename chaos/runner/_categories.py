@@ -22,6 +22,10 @@ REFUND_ABOVE_CAPTURED = "Refund above captured amount"
 WRONG_TIMING = "Wrong timing"
 LEFTOVER_FAULT = "Leftover fault"
 HARNESS_ERROR = "Harness error"
+#: The run was stopped (Ctrl-C) before this test ended: its outcome is unknown.
+INTERRUPTED = "Interrupted"
+#: Not a failure of the client, not a pass: a fault never fired, so the run proved nothing.
+INCONCLUSIVE = "Inconclusive: a fault never fired"
 
 #: Every category, in the order reports list them.
 ALL_CATEGORIES: tuple[str, ...] = (
@@ -41,4 +45,6 @@ ALL_CATEGORIES: tuple[str, ...] = (
     WRONG_TIMING,
     LEFTOVER_FAULT,
     HARNESS_ERROR,
+    INCONCLUSIVE,
+    INTERRUPTED,
 )

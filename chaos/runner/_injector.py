@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from stormproof.chaos.runner import _witness as witness
 from stormproof.chaos.runner._environment import ServiceEndpoint
 from stormproof.chaos.runner._provider_control import ProviderControl
+from stormproof.chaos.runner._records import AttemptRecord, Witness
 from stormproof.chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
@@ -11,9 +15,9 @@ from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 def describe_fault(fault: Fault) -> str:
     """A one-line description of a fault for reports, e.g. `latency downstream 500 ms`."""
     if isinstance(fault, ToxicFault):
-        attributes = ", ".join(f"{k}={v}" for k, v in sorted(fault.attributes.items()))
+        attributes = ", ".join(f"{k}={v}" for k, v in sorted(fault.effective_attributes.items()))
         toxicity = "" if fault.toxicity == 1.0 else f" toxicity={fault.toxicity:g}"
-        return f"toxic {fault.toxic} on {fault.stream} ({attributes or 'defaults'}){toxicity}"
+        return f"toxic {fault.toxic} on {fault.stream} ({attributes or 'no attributes'}){toxicity}"
     if isinstance(fault, ProxyFault):
         return "proxy down (connections refused)"
     spec = fault.http
@@ -22,7 +26,7 @@ def describe_fault(fault: Fault) -> str:
         parts.append(str(spec.status))
     if spec.retry_after is not None:
         parts.append(f"Retry-After {spec.retry_after}")
-    if spec.delay_ms:
+    if spec.mode == "slow":
         parts.append(f"after {spec.delay_ms} ms")
     target = f"{spec.method or '*'} {spec.path or '*'}"
     parts.append(f"for the next {spec.count} request(s) to {target}, {spec.apply} the handler")
@@ -41,6 +45,8 @@ class FaultInjector:
         self._toxics: list[str] = []
         self._disabled = False
         self._http = False
+        # What the current phase applied, with its handle (toxic name, fault rule id).
+        self._applied: list[tuple[Fault, str]] = []
 
     def clean_slate(self) -> None:
         """Start from nothing: no toxics, proxy enabled, no provider faults, provider data reset."""
@@ -65,17 +71,51 @@ class FaultInjector:
                 attributes=dict(fault.attributes),
                 name=fault.toxic_name,
             )
+            self._applied.append((fault, fault.toxic_name))
         elif isinstance(fault, ProxyFault):
             self._disabled = True
             self._toxiproxy.update_proxy(proxy, enabled=False)
+            self._applied.append((fault, proxy))
         elif isinstance(fault, HttpFault):
             self._http = True
-            self._control.add_fault(fault.http)
+            rule = self._control.add_fault(fault.http)
+            self._applied.append((fault, str(rule["id"])))
+
+    def witnesses(self, attempts: Sequence[AttemptRecord]) -> list[Witness]:
+        """The evidence that each fault applied since the last `lift()` fired.
+
+        Args:
+            attempts: The client's attempts while the faults were on.
+        """
+        found: list[Witness] = []
+        for fault, handle in self._applied:
+            described = describe_fault(fault)
+            if isinstance(fault, ToxicFault):
+                found.append(self._toxic_witness(described, fault, handle, attempts))
+            elif isinstance(fault, ProxyFault):
+                found.append(witness.from_outage(described, attempts))
+            else:
+                hits = int(self._control.fault(handle)["hits"])
+                found.append(witness.from_rule_hits(described, hits))
+        return found
+
+    def _toxic_witness(
+        self, described: str, fault: ToxicFault, name: str, attempts: Sequence[AttemptRecord]
+    ) -> Witness:
+        try:
+            stats = self._toxiproxy.toxic_stats(self._endpoint.proxy, name)
+        except ToxiproxyError:
+            # A real Toxiproxy keeps no per-toxic counters: fall back to the client's evidence.
+            return witness.from_client_attempts(described, fault.toxic, attempts)
+        return witness.from_toxic_counters(
+            described, acted=stats.acted, connections=stats.connections, byte_count=stats.bytes
+        )
 
     def lift(self) -> list[str]:
         """Lift everything applied so far; returns problems met while lifting (empty: clean)."""
         problems: list[str] = []
         proxy = self._endpoint.proxy
+        self._applied.clear()
         for name in self._toxics:
             try:
                 self._toxiproxy.remove_toxic(proxy, name)

@@ -13,8 +13,8 @@ from stormproof.chaos.scenario import (
     CallExpectation,
     LedgerExpectation,
     PhaseExpectation,
-    Profile,
 )
+from stormproof.clients import ResiliencePolicy
 
 _UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 
@@ -27,7 +27,9 @@ def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
 
 
-def judge_call(expect: CallExpectation, record: CallRecord, profile: Profile) -> list[Finding]:
+def judge_call(
+    expect: CallExpectation, record: CallRecord, policy: ResiliencePolicy, tolerance_s: float
+) -> list[Finding]:
     """Findings for one call; empty when the call did what was expected."""
     findings: list[Finding] = []
     took = _seconds(record.elapsed_s)
@@ -49,13 +51,13 @@ def judge_call(expect: CallExpectation, record: CallRecord, profile: Profile) ->
         findings.append(
             Finding(kind, f"{record.label} made {_attempts(record.attempts)}; expected {wanted}")
         )
-    limit = profile.deadline_s + profile.deadline_tolerance_s
+    limit = policy.deadline_s + tolerance_s
     if expect.within_deadline and record.elapsed_s > limit:
         findings.append(
             Finding(
                 category.DEADLINE_EXCEEDED,
                 f"{record.label} took {_seconds(record.elapsed_s)}; the deadline is "
-                f"{_seconds(profile.deadline_s)} (+{_seconds(profile.deadline_tolerance_s)} "
+                f"{_seconds(policy.deadline_s)} (+{_seconds(tolerance_s)} "
                 "tolerance)",
             )
         )

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import requests
 
-from stormproof.chaos.scenario import HttpFaultSpec
+from stormproof.providers import FaultRuleSpec
 
 _TIMEOUT_S = 5.0
 
@@ -38,9 +38,14 @@ class ProviderControl:
         """Clear data, faults, the request log and the ledger."""
         self._request("POST", "/reset")
 
-    def add_fault(self, spec: HttpFaultSpec) -> dict[str, Any]:
-        """Install one fault rule; returns the rule as the provider stored it."""
-        return cast(dict[str, Any], self._request("POST", "/faults", spec.model_dump()))
+    def add_fault(self, spec: FaultRuleSpec) -> dict[str, Any]:
+        """Install one fault rule; returns the rule as the provider stored it (with its `id`)."""
+        body = spec.model_dump(mode="json")
+        return cast(dict[str, Any], self._request("POST", "/faults", body))
+
+    def fault(self, rule_id: str) -> dict[str, Any]:
+        """One rule added since the last reset, active or used up, with its `hits`."""
+        return cast(dict[str, Any], self._request("GET", f"/faults/{rule_id}"))
 
     def faults(self) -> list[dict[str, Any]]:
         """The active fault rules."""

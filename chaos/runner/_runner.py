@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -11,18 +12,13 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from stormproof.chaos._options import Weakening
 from stormproof.chaos.runner import _categories as category
-from stormproof.chaos.runner._clients import (
-    ServiceClient,
-    Weakening,
-    build_client,
-    operations,
-    policy_for,
-)
+from stormproof.chaos.runner._clients import build_client, operations, policy_for
 from stormproof.chaos.runner._environment import ChaosEnvironment
 from stormproof.chaos.runner._gc import collector_paused
 from stormproof.chaos.runner._injector import FaultInjector, describe_fault
@@ -32,12 +28,14 @@ from stormproof.chaos.runner._log_capture import capture_client_log
 from stormproof.chaos.runner._observer import NullObserver, RunObserver
 from stormproof.chaos.runner._provider_control import ProviderControl, ProviderControlError
 from stormproof.chaos.runner._recorder import EventRecorder
-from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord
+from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord, Witness
 from stormproof.chaos.scenario import OK, Call, Phase, Scenario
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
-from stormproof.clients import Runtime
+from stormproof.clients import Runtime, ServiceClient
 
 logger = logging.getLogger("stormproof.chaos")
+
+Verdict = Literal["passed", "failed", "inconclusive"]
 
 
 @dataclass
@@ -54,9 +52,33 @@ class ScenarioResult:
     client_log: list[str] = field(default_factory=list)
 
     @property
+    def unfired(self) -> list[tuple[str, Witness]]:
+        """The faults that never fired, with the phase that applied them."""
+        return [(p.name, w) for p in self.phases for w in p.witnesses if not w.fired]
+
+    @property
+    def verdict(self) -> Verdict:
+        """`failed` when an expectation broke; else `inconclusive` when a fault never fired (the
+        run proves nothing about the client); else `passed`."""
+        if self.findings:
+            return "failed"
+        return "inconclusive" if self.unfired else "passed"
+
+    @property
     def passed(self) -> bool:
-        """True when every expectation held."""
-        return not self.findings
+        """True when every expectation held and every fault fired."""
+        return self.verdict == "passed"
+
+    @property
+    def inconclusive(self) -> bool:
+        """True when nothing failed but some fault never fired."""
+        return self.verdict == "inconclusive"
+
+    def inconclusive_message(self) -> str:
+        """Which faults never fired, phase by phase, with the evidence looked at."""
+        return "\n".join(
+            f"phase '{phase}': {w.fault}: {w.evidence} ({w.strength})" for phase, w in self.unfired
+        )
 
     @property
     def primary(self) -> Finding | None:
@@ -223,12 +245,19 @@ class ScenarioRunner:
                         recorder=recorder, origin=origin,
                     )  # fmt: skip
                     for call_record in records:
-                        findings = judge_call(call.expect, call_record, scenario.profile)
+                        findings = judge_call(
+                            call.expect, call_record, scenario.profile,
+                            scenario.deadline_tolerance_s,
+                        )  # fmt: skip
                         self.observer.judged(_call_title(call_record), findings)
                         record.calls.append(call_record)
                         record.call_findings += findings
                     if call.save_as and records and records[-1].result is not None:
                         saved[call.save_as] = records[-1].result
+                if phase.faults:
+                    attempts = [a for c in record.calls for a in c.attempt_records]
+                    record.witnesses = injector.witnesses(attempts)
+                    self.observer.witnessed(record.witnesses)
             finally:
                 if phase.faults:
                     with self.observer.step("Lift faults"):
@@ -269,9 +298,17 @@ class ScenarioRunner:
     def _attach(self, result: ScenarioResult) -> None:
         from stormproof.chaos.report import timeline_json, timeline_svg  # noqa: PLC0415 - avoid a cycle
 
+        records = {record.name: record for record in result.phases}
         faults = [
-            {"phase": p.name, "faults": [f.model_dump(exclude_defaults=True) for f in p.faults]}
-            for p in result.scenario.phases
+            {
+                "phase": phase.name,
+                "faults": [fault.model_dump(mode="json") for fault in phase.faults],
+                "evidence": [
+                    dataclasses.asdict(w) for w in getattr(records.get(phase.name), "witnesses", [])
+                ],
+            }
+            for phase in result.scenario.phases
+            if phase.faults
         ]
         self.observer.attach("faults.json", json.dumps(faults, indent=2), "application/json")
         self.observer.attach("timeline.json", timeline_json(result), "application/json")

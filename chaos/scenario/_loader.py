@@ -1,29 +1,49 @@
-"""Reading scenario files: YAML in, validated `Scenario` out, or an error naming file and field."""
+"""Reading scenario files: YAML in, validated `Scenario` out, or every problem with file and line.
+
+A scenario is checked in two passes that both always run, so a file's problems come all at once:
+the model (fields, types, ranges, toxic attributes, HTTP fault rules, the client policy), then its
+calls against the service's real client (operations, arguments, outcomes, `${...}` references).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from stormproof.chaos._options import SCENARIO_SUFFIXES
+from stormproof.chaos.scenario._calls import check_calls
+from stormproof.chaos.scenario._faults import did_you_mean
+from stormproof.chaos.scenario._locations import Location, allowed_fields, line_index, locate
 from stormproof.chaos.scenario._model import Scenario
+from stormproof.clients import ServiceClient
 
-SCENARIO_SUFFIXES = (".yaml", ".yml")
+_UNKNOWN_KEY = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
+# A policy's own check names the field it refused: "deadline_s must be a finite number > 0".
+_FIELD_RULE = re.compile(r"^(\w+) must be ")
 
 
 class ScenarioFileError(ValueError):
-    """A scenario file could not be read or does not describe a valid scenario."""
+    """A scenario file could not be read or does not describe a valid scenario.
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    Attributes:
+        path: The file (or the name a document was given).
+        problems: Every problem found, each as `line N: field: what is wrong`.
+    """
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
         listed = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"{path}: invalid scenario file\n{listed}")
+        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+        super().__init__(f"{path}: invalid scenario file ({count})\n{listed}")
 
 
-def _location(loc: Iterable[int | str]) -> str:
+def _dotted(loc: Iterable[int | str]) -> str:
     text = ""
     for part in loc:
         if isinstance(part, int):
@@ -33,37 +53,96 @@ def _location(loc: Iterable[int | str]) -> str:
     return text or "(top level)"
 
 
-def _describe(error: ValidationError) -> list[str]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        # Discriminated unions add the tag ("toxic", "http") to the location; keep it, it says which
-        # kind of fault the message is about.
-        problems.append(f"{_location(detail['loc'])}: {detail['msg']}")
-    return problems
+def _model_problems(document: Mapping[str, Any]) -> list[tuple[Location, str]]:
+    try:
+        Scenario.model_validate(document)
+    except ValidationError as exc:
+        problems: list[tuple[Location, str]] = []
+        for detail in exc.errors(include_url=False):
+            loc: Location = tuple(detail["loc"])
+            message = detail["msg"].removeprefix("Value error, ")
+            if detail["type"] in _UNKNOWN_KEY and loc and isinstance(loc[-1], str):
+                allowed = allowed_fields(Scenario, loc[:-1]) or []
+                nested = [
+                    f"{name}.{inner}"
+                    for name in allowed
+                    for inner in allowed_fields(Scenario, (*loc[:-1], name)) or []
+                ]
+                message = f"unknown field{did_you_mean(loc[-1], allowed + nested)}"
+                if allowed:
+                    message += f"; allowed here: {', '.join(allowed)}"
+            elif (rule := _FIELD_RULE.match(message)) is not None and rule.group(1) not in loc:
+                loc = (*loc, rule.group(1))
+            problems.append((loc, message))
+        return problems
+    return []
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def _call_problems(
+    document: Mapping[str, Any], clients: Mapping[str, type[ServiceClient]]
+) -> list[tuple[Location, str]]:
+    service = document.get("service")
+    client = clients.get(service) if isinstance(service, str) else None
+    return [] if client is None else check_calls(document, client)
+
+
+def parse_scenario(
+    document: Mapping[str, Any],
+    *,
+    source: Path | str = "<scenario>",
+    text: str | None = None,
+    clients: Mapping[str, type[ServiceClient]] | None = None,
+) -> Scenario:
+    """Validate a scenario document (a file's YAML, or a dict in the same format).
+
+    Args:
+        document: The scenario in the file format.
+        source: What to call it in errors (its path).
+        text: The YAML text it came from, to give each problem its line.
+        clients: The client class of each service (default: the declared services).
+
+    Raises:
+        ScenarioFileError: naming the source and every problem (line, field, what is wrong).
+    """
+    if clients is None:
+        from stormproof.chaos._services import CLIENT_CLASSES  # noqa: PLC0415 - loads the clients
+
+        clients = CLIENT_CLASSES
+    problems = _model_problems(document) + _call_problems(document, clients)
+    if problems:
+        lines = line_index(text) if text is not None else {}
+        described = []
+        for loc, message in problems:
+            line = locate(lines, loc) if lines else None
+            prefix = f"line {line}: " if line is not None else ""
+            described.append(f"{prefix}{_dotted(loc)}: {message}")
+        raise ScenarioFileError(source, described)
+    return Scenario.model_validate(document)
+
+
+def load_scenario(
+    path: str | Path, *, clients: Mapping[str, type[ServiceClient]] | None = None
+) -> Scenario:
     """Read and validate one scenario file.
 
     Raises:
         ScenarioFileError: the file is missing, is not YAML, or breaks the scenario model; the
-            message names the file and each offending field.
+            message names the file and each problem with its line and field.
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioFileError(path, [f"cannot read the file: {exc.strerror}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError(path, [f"not UTF-8 text: {exc.reason}"]) from exc
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ScenarioFileError(path, [f"not valid YAML: {exc}"]) from exc
     if not isinstance(document, dict):
         raise ScenarioFileError(path, ["the file must contain one mapping (name, service, ...)"])
-    try:
-        return Scenario.model_validate(document)
-    except ValidationError as exc:
-        raise ScenarioFileError(path, _describe(exc)) from exc
+    return parse_scenario(document, source=path, text=text, clients=clients)
 
 
 def scenario_files(root: str | Path) -> list[Path]:

@@ -1,12 +1,13 @@
 """The README's chaos examples run: the scenario file is valid, the pytest example passes."""
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from stormproof.chaos.scenario import Profile, Scenario
+from stormproof.chaos.scenario import SCENARIO_POLICY, Scenario
 
 pytest_plugins = ["pytester"]
 
@@ -32,9 +33,22 @@ def test_the_readme_pytest_example_passes(pytester: pytest.Pytester):
     result.assert_outcomes(passed=1)
 
 
+def _flat(values: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for name, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
 def test_the_readme_lists_every_profile_field_with_its_default():
-    paragraph = SECTION[SECTION.index("`profile:` sets") :].split("\n\n", 1)[0]
-    documented = {
-        name: float(value) for name, value in re.findall(r"`(\w+)`\s+\(([\d.]+)", paragraph)
-    }
-    assert documented == {name: float(value) for name, value in Profile().model_dump().items()}
+    paragraph = SECTION[SECTION.index("`profile:` is") :].split("\n\n", 1)[0]
+    documented = dict(re.findall(r"`([\w.]+)`\s+\(([\w.]+)\)", paragraph))
+    expected = _flat(dataclasses.asdict(SCENARIO_POLICY))
+    expected["deadline_tolerance_s"] = Scenario.model_fields["deadline_tolerance_s"].default
+    assert set(documented) == set(expected)
+    for name, value in expected.items():
+        text = documented[name]
+        assert (text == str(value).lower()) if isinstance(value, bool) else float(text) == value
