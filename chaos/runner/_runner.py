@@ -29,7 +29,7 @@ from stormproof.chaos.runner._observer import NullObserver, RunObserver
 from stormproof.chaos.runner._provider_control import ProviderControl, ProviderControlError
 from stormproof.chaos.runner._recorder import EventRecorder
 from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord, Witness
-from stormproof.chaos.scenario import OK, Call, Phase, Scenario
+from stormproof.chaos.scenario import OK, Call, Fault, Phase, Scenario, ToxicFault
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 from stormproof.clients import Runtime, ServiceClient
 
@@ -302,7 +302,7 @@ class ScenarioRunner:
         faults = [
             {
                 "phase": phase.name,
-                "faults": [fault.model_dump(mode="json") for fault in phase.faults],
+                "faults": [_effective(fault) for fault in phase.faults],
                 "evidence": [
                     dataclasses.asdict(w) for w in getattr(records.get(phase.name), "witnesses", [])
                 ],
@@ -321,6 +321,14 @@ class ScenarioRunner:
         if result.sent is not None:
             body = json.dumps(result.sent, indent=2)
             self.observer.attach("notifications-sent.json", body, "application/json")
+
+
+def _effective(fault: Fault) -> dict[str, Any]:
+    """A fault with every value the proxy or provider applies, defaults included."""
+    values = fault.model_dump(mode="json")
+    if isinstance(fault, ToxicFault):
+        values.update(attributes=fault.effective_attributes, name=fault.toxic_name)
+    return values
 
 
 def _call_title(record: CallRecord) -> str:

@@ -32,7 +32,8 @@ def from_toxic_counters(fault: str, *, acted: int, connections: int, byte_count:
         evidence = (
             f"never acted (active on {_times(connections, 'connection')} of the phase)"
             if connections
-            else "never acted: no connection of the phase met it"
+            else "never acted: its toxicity roll picked none of the phase's connections, or "
+            "there were none"
         )
     else:
         evidence = f"acted {_times(acted, 'time')} on {_times(connections, 'connection')}"

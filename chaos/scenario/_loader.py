@@ -18,7 +18,13 @@ from pydantic import ValidationError
 from stormproof.chaos._options import SCENARIO_SUFFIXES
 from stormproof.chaos.scenario._calls import check_calls
 from stormproof.chaos.scenario._faults import did_you_mean
-from stormproof.chaos.scenario._locations import Location, allowed_fields, line_index, locate
+from stormproof.chaos.scenario._locations import (
+    Location,
+    allowed_fields,
+    line_index,
+    locate,
+    without_tags,
+)
 from stormproof.chaos.scenario._model import Scenario
 from stormproof.clients import ServiceClient
 
@@ -59,14 +65,15 @@ def _model_problems(document: Mapping[str, Any]) -> list[tuple[Location, str]]:
     except ValidationError as exc:
         problems: list[tuple[Location, str]] = []
         for detail in exc.errors(include_url=False):
-            loc: Location = tuple(detail["loc"])
+            tagged: Location = tuple(detail["loc"])
+            loc = without_tags(Scenario, tagged)
             message = detail["msg"].removeprefix("Value error, ")
             if detail["type"] in _UNKNOWN_KEY and loc and isinstance(loc[-1], str):
-                allowed = allowed_fields(Scenario, loc[:-1]) or []
+                allowed = allowed_fields(Scenario, tagged[:-1]) or []
                 nested = [
                     f"{name}.{inner}"
                     for name in allowed
-                    for inner in allowed_fields(Scenario, (*loc[:-1], name)) or []
+                    for inner in allowed_fields(Scenario, (*tagged[:-1], name)) or []
                 ]
                 message = f"unknown field{did_you_mean(loc[-1], allowed + nested)}"
                 if allowed:

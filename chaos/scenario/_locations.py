@@ -53,14 +53,44 @@ def locate(lines: Mapping[Location, int], loc: Location) -> int | None:
         if candidate in lines:
             path = candidate
             found = lines[candidate]
+        elif path and (sibling := (*path[:-1], part)) in lines:
+            # The last part matched a field that only shares a tag's name (`toxic`): step back.
+            path = sibling
+            found = lines[sibling]
     return found
+
+
+def without_tags(model: type[BaseModel], loc: Location) -> Location:
+    """`loc` without the tags pydantic adds for a discriminated union's member (`toxic`, ...)."""
+    kept: list[int | str] = []
+    current: Any = model
+    for part in loc:
+        unwrapped = _unwrap(current) if current is not None else None
+        member = _tagged_member(unwrapped, part) if unwrapped is not None else None
+        if member is not None:
+            current = member
+            continue
+        kept.append(part)
+        current = _step(unwrapped, part) if unwrapped is not None else None
+    return tuple(kept)
+
+
+def _tagged_member(annotation: Any, part: int | str) -> Any:
+    if not isinstance(part, str):
+        return None
+    for member in _members(annotation):
+        for meta in getattr(member, "__metadata__", ()):
+            if isinstance(meta, Tag) and meta.tag == part:
+                return get_args(member)[0]
+    return None
 
 
 def allowed_fields(model: type[BaseModel], loc: Location) -> list[str] | None:
     """The field names the model allows at `loc` (a path to a mapping), if it can tell."""
     current: Any = model
     for part in loc:
-        current = _step(_unwrap(current), part)
+        unwrapped = _unwrap(current)
+        current = _tagged_member(unwrapped, part) or _step(unwrapped, part)
         if current is None:
             return None
     return _fields(_unwrap(current))
@@ -80,11 +110,6 @@ def _members(annotation: Any) -> list[Any]:
 
 def _step(annotation: Any, part: int | str) -> Any:
     members = _members(annotation)
-    if isinstance(part, str):
-        for member in members:  # a discriminated union names its member by tag
-            for meta in getattr(member, "__metadata__", ()):
-                if isinstance(meta, Tag) and meta.tag == part:
-                    return get_args(member)[0]
     for wrapped in members:
         member = _unwrap(wrapped)
         origin = get_origin(member)

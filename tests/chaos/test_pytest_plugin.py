@@ -66,7 +66,12 @@ def test_scenario_files_run_as_items_and_failures_read_like_a_review(isolated):
 def test_a_bad_scenario_file_is_a_collection_error_naming_the_field(isolated):
     isolated.makefile(".chaos.yaml", broken=PASSING.replace("toxic: latency", "toxic: lag"))
     result = isolated.runpytest_subprocess()
-    result.stdout.fnmatch_lines(["*broken.chaos.yaml: invalid scenario file*", "*toxic.toxic: *"])
+    result.stdout.fnmatch_lines(
+        [
+            "*broken.chaos.yaml: invalid scenario file*",
+            "*line 10: phases[[]0[]].faults[[]0[]].toxic: unknown toxic type 'lag'*",
+        ]
+    )
     assert result.ret != 0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stormproof.chaos.scenario import SCENARIO_POLICY, Scenario
+from stormproof.chaos.scenario import SCENARIO_POLICY, Scenario, ScenarioFileError, load_scenario
 
 pytest_plugins = ["pytester"]
 
@@ -52,3 +52,33 @@ def test_the_readme_lists_every_profile_field_with_its_default():
     for name, value in expected.items():
         text = documented[name]
         assert (text == str(value).lower()) if isinstance(value, bool) else float(text) == value
+
+
+TYPO_FILE = """\
+name: users-latency-typo
+service: users
+description: a latency the client should ride out
+profile: {read_timeout_s: 0.4, retry: {max_attemps: 2}}
+phases:
+  - name: slow answers
+    faults:
+      - toxic: latency
+        attributes: {latncy: 300}
+      - http: {mode: slow, path: users}
+    calls:
+      - op: get_usr
+        with: {user_id: usr_1}
+        expect: {outcome: ok | ReadTimeoutEror}
+"""
+
+
+def test_the_readme_validation_error_is_what_the_loader_says(tmp_path):
+    path = tmp_path / "users-latency-typo.yaml"
+    path.write_text(TYPO_FILE)
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario(path)
+    block = next(b for b in re.findall(r"```console\n(.*?)```", SECTION, re.S) if "typo" in b)
+    quoted = [line.strip() for line in block.splitlines()[2:] if line.strip()]
+    assert len(quoted) == len(caught.value.problems) == 5
+    for line, problem in zip(quoted, caught.value.problems, strict=True):
+        assert f"- {problem}".startswith(line.removesuffix("...").rstrip())

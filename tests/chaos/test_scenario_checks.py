@@ -50,7 +50,7 @@ def _phase(fault: str = "", call: str = "{op: get_user, with: {user_id: usr_1}}"
 def test_a_misspelt_toxic_attribute_is_refused_with_a_suggestion(tmp_path):
     error = _load(tmp_path, _phase("{toxic: latency, attributes: {latncy: 500}}"))
     [problem] = error.problems
-    assert problem.startswith("line 6: phases[0].faults[0].toxic.attributes:")
+    assert problem.startswith("line 6: phases[0].faults[0].attributes:")
     assert "unknown attribute 'latncy' for a latency toxic (did you mean 'latency'?)" in problem
 
 
