@@ -415,27 +415,58 @@ def chaos_environment(pytestconfig: pytest.Config) -> ChaosEnvironment:
     return _session(pytestconfig).environment()
 
 
-@pytest.fixture(scope="session")
-def toxiproxy(chaos_environment: ChaosEnvironment) -> ToxiproxyClient:
-    """A Toxiproxy API client for the environment's proxy."""
+def _roll_back(environment: ChaosEnvironment, toxiproxy: ToxiproxyClient) -> list[str]:
+    """Remove every toxic, re-enable every proxy, clear provider faults; say what was left."""
+    from stormproof.chaos.services import ProviderFaults
+
+    left: list[str] = []
+    for name, endpoint in environment.services.items():
+        for toxic in toxiproxy.toxics(endpoint.proxy):
+            left.append(f"toxic {toxic.name} on proxy {endpoint.proxy}")
+            toxiproxy.remove_toxic(endpoint.proxy, toxic.name)
+        if not toxiproxy.get_proxy(endpoint.proxy).enabled:
+            left.append(f"proxy {endpoint.proxy} disabled")
+            toxiproxy.update_proxy(endpoint.proxy, enabled=True)
+        adapter = environment.adapters.get(name)
+        if isinstance(adapter, ProviderFaults):
+            rules = adapter.active_faults()
+            left += [f"{name} provider fault {dict(rule)}" for rule in rules]
+            if rules:
+                adapter.clear_faults()
+    return left
+
+
+@pytest.fixture
+def toxiproxy(
+    request: pytest.FixtureRequest, chaos_environment: ChaosEnvironment
+) -> Iterator[ToxiproxyClient]:
+    """A Toxiproxy API client for the environment's proxy.
+
+    After the test every toxic is removed, every proxy enabled and every provider fault cleared.
+    What the test left behind also fails it (a leftover would change the next test), unless it
+    asked for that clean-up with `chaos_rollback`.
+    """
+    from stormproof.chaos.runner import LEFTOVER_FAULT
     from stormproof.chaos.toxiproxy import ToxiproxyClient
 
-    return ToxiproxyClient(chaos_environment.toxiproxy_url)
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as client:
+        yield client
+        left = _roll_back(chaos_environment, client)
+    if left and "chaos_rollback" not in request.fixturenames:
+        pytest.fail(
+            f"{LEFTOVER_FAULT}: the test left {'; '.join(left)} (removed now; use the "
+            "`chaos_rollback` fixture to have them removed on purpose)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
 def chaos_rollback(
     chaos_environment: ChaosEnvironment, toxiproxy: ToxiproxyClient
-) -> Iterator[ChaosEnvironment]:
-    """After the test: remove every toxic, re-enable every proxy, clear provider faults."""
-    from stormproof.chaos.runner import ProviderControl
-
-    yield chaos_environment
-    for endpoint in chaos_environment.services.values():
-        for toxic in toxiproxy.toxics(endpoint.proxy):
-            toxiproxy.remove_toxic(endpoint.proxy, toxic.name)
-        toxiproxy.update_proxy(endpoint.proxy, enabled=True)
-        ProviderControl(endpoint.provider_url).clear_faults()
+) -> ChaosEnvironment:
+    """The environment, rolled back after the test without failing it: every toxic removed,
+    every proxy enabled, every provider fault cleared (the `toxiproxy` fixture does it)."""
+    return chaos_environment
 
 
 @pytest.fixture

@@ -8,6 +8,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from stormproof.providers._adapter import (
+        NotificationsAdapter,
+        PaymentsAdapter,
+        ReferenceAdapter,
+        ReferenceProviderError,
+        UsersAdapter,
+    )
     from stormproof.providers._apps import (
         SERVICES,
         STATE_NAMES,
@@ -18,6 +25,8 @@ if TYPE_CHECKING:
     )
     from stormproof.providers._errors import ERROR_TYPES, ApiError
     from stormproof.providers._faults import FaultRuleSpec
+    from stormproof.providers._notifications import create_notifications_app
+    from stormproof.providers._payments import create_payments_app
     from stormproof.providers._server import (
         DEFAULT_HOST,
         ProviderGroup,
@@ -26,6 +35,7 @@ if TYPE_CHECKING:
         serve,
         serve_all,
     )
+    from stormproof.providers._users import create_users_app
 
 # Re-exported lazily: the apps load FastAPI, while a scenario file only needs `FaultRuleSpec`.
 _LAZY = {
@@ -35,6 +45,14 @@ _LAZY = {
     "STATE_NAMES": "_apps",
     "ApiError": "_errors",
     "FaultRuleSpec": "_faults",
+    "NotificationsAdapter": "_adapter",
+    "PaymentsAdapter": "_adapter",
+    "ReferenceAdapter": "_adapter",
+    "ReferenceProviderError": "_adapter",
+    "UsersAdapter": "_adapter",
+    "create_notifications_app": "_notifications",
+    "create_payments_app": "_payments",
+    "create_users_app": "_users",
     "ProviderGroup": "_server",
     "ProviderServer": "_server",
     "ProviderStartError": "_server",
@@ -67,11 +85,19 @@ __all__ = [
     "STATE_NAMES",
     "ApiError",
     "FaultRuleSpec",
+    "NotificationsAdapter",
+    "PaymentsAdapter",
     "ProviderGroup",
     "ProviderServer",
     "ProviderStartError",
+    "ReferenceAdapter",
+    "ReferenceProviderError",
     "ServiceName",
+    "UsersAdapter",
     "create_app",
+    "create_notifications_app",
+    "create_payments_app",
+    "create_users_app",
     "find_state",
     "missing_states",
     "serve",

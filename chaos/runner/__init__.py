@@ -8,9 +8,8 @@ from stormproof.chaos.runner._categories import (
     INTERRUPTED,
     LEFTOVER_FAULT,
 )
-from stormproof.chaos.runner._clients import operations, policy_for
+from stormproof.chaos.runner._clients import policy_for
 from stormproof.chaos.runner._environment import (
-    SERVICES,
     ChaosEnvironment,
     ChaosEnvironmentError,
     ServiceEndpoint,
@@ -19,7 +18,6 @@ from stormproof.chaos.runner._environment import (
 )
 from stormproof.chaos.runner._injector import FaultInjector, describe_fault
 from stormproof.chaos.runner._observer import NullObserver, RunObserver
-from stormproof.chaos.runner._provider_control import ProviderControl, ProviderControlError
 from stormproof.chaos.runner._readiness import DEFAULT_ATTACH_TIMEOUT_S, wait_until_attached
 from stormproof.chaos.runner._records import (
     AttemptRecord,
@@ -44,7 +42,6 @@ __all__ = [
     "INCONCLUSIVE",
     "INTERRUPTED",
     "LEFTOVER_FAULT",
-    "SERVICES",
     "WEAKENINGS",
     "AttemptRecord",
     "BreakerTransition",
@@ -55,8 +52,6 @@ __all__ = [
     "Finding",
     "NullObserver",
     "PhaseRecord",
-    "ProviderControl",
-    "ProviderControlError",
     "RunObserver",
     "ScenarioResult",
     "ScenarioRunner",
@@ -65,7 +60,6 @@ __all__ = [
     "Weakening",
     "Witness",
     "describe_fault",
-    "operations",
     "policy_for",
     "read_environment_file",
     "run_scenarios",

@@ -16,9 +16,8 @@ BREAKER_DID_NOT_CLOSE = "Breaker did not close"
 WRONG_BREAKER_PATH = "Wrong breaker path"
 NETWORK_WHILE_OPEN = "Network used while breaker open"
 UNEXPECTED_TRAFFIC = "Unexpected provider traffic"
-DUPLICATE_CHARGE = "Duplicate charge"
-DUPLICATE_NOTIFICATION = "Duplicate notification"
-REFUND_ABOVE_CAPTURED = "Refund above captured amount"
+#: Where the categories a provider adapter declares (Duplicate charge, ...) rank.
+SIDE_EFFECTS_RANK = "Provider side effects"
 WRONG_TIMING = "Wrong timing"
 LEFTOVER_FAULT = "Leftover fault"
 HARNESS_ERROR = "Harness error"
@@ -34,9 +33,7 @@ ALL_CATEGORIES: tuple[str, ...] = (
     WRONG_BREAKER_PATH,
     NETWORK_WHILE_OPEN,
     DEADLINE_EXCEEDED,
-    DUPLICATE_CHARGE,
-    DUPLICATE_NOTIFICATION,
-    REFUND_ABOVE_CAPTURED,
+    SIDE_EFFECTS_RANK,
     RETRIED_NON_IDEMPOTENT,
     DID_NOT_RETRY,
     TOO_MANY_ATTEMPTS,

@@ -1,4 +1,4 @@
-"""Building the client a scenario drives: the right class, the scenario's timing profile."""
+"""Building the client a scenario drives: its declared class, the scenario's policy."""
 
 from __future__ import annotations
 
@@ -6,14 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from stormproof.chaos._options import Weakening
-from stormproof.chaos._services import CLIENT_CLASSES
-from stormproof.chaos.scenario._calls import client_operations
 from stormproof.clients import ClientEvent, ResiliencePolicy, Runtime, ServiceClient
-
-
-def operations(service: str) -> list[str]:
-    """The public operations a scenario may call on `service`'s client."""
-    return sorted(client_operations(CLIENT_CLASSES[service]))
 
 
 def policy_for(policy: ResiliencePolicy, weaken: Weakening | None = None) -> ResiliencePolicy:
@@ -29,11 +22,11 @@ def policy_for(policy: ResiliencePolicy, weaken: Weakening | None = None) -> Res
 
 
 def build_client(
-    service: str,
+    client_class: type[ServiceClient],
     base_url: str,
     policy: ResiliencePolicy,
     listener: Callable[[ClientEvent], None],
     runtime: Runtime,
 ) -> ServiceClient:
-    """A new client for `service`, reporting its events to `listener`."""
-    return CLIENT_CLASSES[service](base_url, policy=policy, on_event=listener, runtime=runtime)
+    """A new client of `client_class`, reporting its events to `listener`."""
+    return client_class(base_url, policy=policy, on_event=listener, runtime=runtime)

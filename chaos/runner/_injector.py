@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from stormproof.chaos.runner import _witness as witness
 from stormproof.chaos.runner._environment import ServiceEndpoint
-from stormproof.chaos.runner._provider_control import ProviderControl
 from stormproof.chaos.runner._records import AttemptRecord, Witness
 from stormproof.chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
+from stormproof.chaos.services import ProviderAdapter, ProviderFaults
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
 
@@ -33,15 +33,19 @@ def describe_fault(fault: Fault) -> str:
     return " ".join(parts)
 
 
+class HttpFaultsUnsupportedError(RuntimeError):
+    """A scenario asks for an HTTP fault that neither the backend nor the provider can make."""
+
+
 class FaultInjector:
     """Applies faults to one service's proxy and provider, and lifts exactly what it applied."""
 
     def __init__(
-        self, toxiproxy: ToxiproxyClient, endpoint: ServiceEndpoint, control: ProviderControl
+        self, toxiproxy: ToxiproxyClient, endpoint: ServiceEndpoint, adapter: ProviderAdapter
     ) -> None:
         self._toxiproxy = toxiproxy
         self._endpoint = endpoint
-        self._control = control
+        self._adapter = adapter
         self._toxics: list[str] = []
         self._disabled = False
         self._http = False
@@ -54,7 +58,7 @@ class FaultInjector:
         for toxic in self._toxiproxy.toxics(proxy):
             self._toxiproxy.remove_toxic(proxy, toxic.name)
         self._toxiproxy.update_proxy(proxy, enabled=True)
-        self._control.reset()
+        self._adapter.reset()
 
     def apply(self, fault: Fault) -> None:
         """Apply one fault."""
@@ -77,9 +81,18 @@ class FaultInjector:
             self._toxiproxy.update_proxy(proxy, enabled=False)
             self._applied.append((fault, proxy))
         elif isinstance(fault, HttpFault):
+            faults = self._http_faults()
             self._http = True
-            rule = self._control.add_fault(fault.http)
-            self._applied.append((fault, str(rule["id"])))
+            rule_id = faults.add_fault(fault.http.model_dump(mode="json"))
+            self._applied.append((fault, rule_id))
+
+    def _http_faults(self) -> ProviderFaults:
+        if not isinstance(self._adapter, ProviderFaults):
+            raise HttpFaultsUnsupportedError(
+                f"needs HTTP faults: the {self._endpoint.service} provider's adapter cannot make "
+                "them and this backend cannot either"
+            )
+        return self._adapter
 
     def witnesses(self, attempts: Sequence[AttemptRecord]) -> list[Witness]:
         """The evidence that each fault applied since the last `lift()` fired.
@@ -95,7 +108,7 @@ class FaultInjector:
             elif isinstance(fault, ProxyFault):
                 found.append(witness.from_outage(described, attempts))
             else:
-                hits = int(self._control.fault(handle)["hits"])
+                hits = self._http_faults().fault_hits(handle)
                 found.append(witness.from_rule_hits(described, hits))
         return found
 
@@ -130,7 +143,7 @@ class FaultInjector:
             except ToxiproxyError as exc:
                 problems.append(f"could not re-enable proxy {proxy}: {exc}")
         if self._http:
-            self._control.clear_faults()
+            self._http_faults().clear_faults()
             self._http = False
         return problems
 
@@ -140,5 +153,7 @@ class FaultInjector:
         found = [f"toxic {t.name} still on proxy {proxy}" for t in self._toxiproxy.toxics(proxy)]
         if not self._toxiproxy.get_proxy(proxy).enabled:
             found.append(f"proxy {proxy} still disabled")
-        found += [f"provider fault still active: {rule}" for rule in self._control.faults()]
+        if isinstance(self._adapter, ProviderFaults):
+            active = self._adapter.active_faults()
+            found += [f"provider fault still active: {dict(rule)}" for rule in active]
         return found

@@ -18,18 +18,19 @@ from pydantic import BaseModel
 
 from stormproof.chaos._options import Weakening
 from stormproof.chaos.runner import _categories as category
-from stormproof.chaos.runner._clients import build_client, operations, policy_for
+from stormproof.chaos.runner._clients import build_client, policy_for
 from stormproof.chaos.runner._environment import ChaosEnvironment
 from stormproof.chaos.runner._gc import collector_paused
 from stormproof.chaos.runner._injector import FaultInjector, describe_fault
 from stormproof.chaos.runner._inputs import InputReferenceError, render
-from stormproof.chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
+from stormproof.chaos.runner._judge import judge_call, judge_phase, judge_side_effects, primary
 from stormproof.chaos.runner._log_capture import capture_client_log
 from stormproof.chaos.runner._observer import NullObserver, RunObserver
-from stormproof.chaos.runner._provider_control import ProviderControl, ProviderControlError
 from stormproof.chaos.runner._recorder import EventRecorder
 from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord, Witness
 from stormproof.chaos.scenario import OK, Call, Fault, Phase, Scenario, ToxicFault
+from stormproof.chaos.scenario._calls import client_operations
+from stormproof.chaos.services import ProviderAdapter
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 from stormproof.clients import Runtime, ServiceClient
 
@@ -47,8 +48,7 @@ class ScenarioResult:
     phases: list[PhaseRecord] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     elapsed_s: float = 0.0
-    ledger: dict[str, Any] | None = None
-    sent: list[dict[str, Any]] | None = None
+    provider_state: dict[str, Any] = field(default_factory=dict)
     client_log: list[str] = field(default_factory=list)
 
     @property
@@ -145,13 +145,13 @@ class ScenarioRunner:
         seed = scenario_seed(self.seed, scenario.name)
         result = ScenarioResult(scenario=scenario, seed=seed)
         endpoint = self.environment.endpoint(scenario.service)
-        control = ProviderControl(endpoint.provider_url)
-        injector = FaultInjector(self.toxiproxy, endpoint, control)
+        adapter = self.environment.adapter(scenario.service)
+        injector = FaultInjector(self.toxiproxy, endpoint, adapter)
         started = time.monotonic()
         try:
             with capture_client_log(scenario.service) as log_lines, collector_paused():
                 try:
-                    self._run_phases(scenario, result, injector, control, seed)
+                    self._run_phases(scenario, result, injector, adapter, seed)
                 finally:
                     problems = injector.lift()
                     leftovers = problems + injector.leftovers()
@@ -159,7 +159,7 @@ class ScenarioRunner:
                         Finding(category.LEFTOVER_FAULT, item) for item in leftovers
                     ]
             result.client_log = log_lines
-        except (ToxiproxyError, ProviderControlError, InputReferenceError, OSError) as exc:
+        except Exception as exc:  # the proxy, the provider's adapter, the inputs: not the client
             result.findings.append(Finding(category.HARNESS_ERROR, f"{type(exc).__name__}: {exc}"))
         result.elapsed_s = time.monotonic() - started
         self._attach(result)
@@ -170,33 +170,34 @@ class ScenarioRunner:
         scenario: Scenario,
         result: ScenarioResult,
         injector: FaultInjector,
-        control: ProviderControl,
+        adapter: ProviderAdapter,
         seed: int,
     ) -> None:
-        unknown = [c.op for p in scenario.phases for c in p.calls]
-        unknown = [op for op in unknown if op not in operations(scenario.service)]
+        declaration = self.environment.config.service(scenario.service)
+        client_class = declaration.client_class()
+        known = client_operations(client_class)
+        unknown = sorted({c.op for p in scenario.phases for c in p.calls} - set(known))
         if unknown:
-            known = ", ".join(operations(scenario.service))
             raise InputReferenceError(
-                f"unknown operation(s) {', '.join(sorted(set(unknown)))} for the "
-                f"{scenario.service} client (known: {known})"
+                f"unknown operation(s) {', '.join(unknown)} for {client_class.__name__} "
+                f"(known: {', '.join(sorted(known))})"
             )
         with self.observer.step("Clean slate: remove toxics, enable proxy, reset provider"):
             injector.clean_slate()
             for state in scenario.setup:
-                control.set_state(state.state, state.params)
+                adapter.set_state(state.state, state.params)
         origin = time.monotonic()
         recorder = EventRecorder(origin)
         runtime = Runtime(random=random.Random(seed).random)
         policy = policy_for(scenario.profile, self.weaken)
         endpoint = self.environment.endpoint(scenario.service)
-        client = build_client(scenario.service, endpoint.client_url, policy, recorder, runtime)
+        client = build_client(client_class, endpoint.client_url, policy, recorder, runtime)
         saved: dict[str, Any] = {"seed": seed, "unique": f"{seed:08x}"}
         try:
             for phase in scenario.phases:
                 record = self._run_phase(
                     scenario=scenario, phase=phase, client=client, recorder=recorder,
-                    injector=injector, control=control, saved=saved, origin=origin,
+                    injector=injector, adapter=adapter, saved=saved, origin=origin,
                 )  # fmt: skip
                 result.phases.append(record)
                 result.findings += record.call_findings
@@ -208,14 +209,11 @@ class ScenarioRunner:
                         time.sleep(phase.wait_after_s)
         finally:
             client.close()
-        if scenario.service == "payments":
-            result.ledger = control.ledger()
-        if scenario.service == "notifications":
-            result.sent = control.sent()
-        ledger_findings = judge_ledger(scenario.expect, result.ledger, result.sent)
+        result.provider_state = dict(adapter.snapshot())
+        effects = judge_side_effects(scenario.expect, adapter)
         if scenario.expect != type(scenario.expect)():
-            self.observer.judged("Provider-side effects", ledger_findings)
-        result.findings += ledger_findings
+            self.observer.judged("Provider-side effects", effects)
+        result.findings += effects
 
     def _run_phase(
         self,
@@ -225,13 +223,13 @@ class ScenarioRunner:
         client: ServiceClient,
         recorder: EventRecorder,
         injector: FaultInjector,
-        control: ProviderControl,
+        adapter: ProviderAdapter,
         saved: dict[str, Any],
         origin: float,
     ) -> PhaseRecord:
         record = PhaseRecord(name=phase.name, breaker_start=client.breaker_state.name)
         with self.observer.step(f"Phase '{phase.name}'"):
-            before = control.request_count()
+            before = adapter.request_count()
             if phase.faults:
                 with self.observer.step("Apply faults"):
                     for fault in phase.faults:
@@ -265,7 +263,9 @@ class ScenarioRunner:
                     if problems:
                         raise ToxiproxyError(0, "; ".join(problems))
             record.transitions = recorder.take_transitions()
-            record.provider_requests = control.request_count() - before
+            after = adapter.request_count()
+            if before is not None and after is not None:
+                record.provider_requests = after - before
         return record
 
     def _run_call(
@@ -315,12 +315,11 @@ class ScenarioRunner:
         self.observer.attach("timeline.svg", timeline_svg(result), "image/svg+xml")
         if result.client_log:
             self.observer.attach("client-log.jsonl", "\n".join(result.client_log), "text/plain")
-        if result.ledger is not None:
-            body = json.dumps(result.ledger, indent=2)
-            self.observer.attach("payments-ledger.json", body, "application/json")
-        if result.sent is not None:
-            body = json.dumps(result.sent, indent=2)
-            self.observer.attach("notifications-sent.json", body, "application/json")
+        if result.provider_state:
+            body = json.dumps(result.provider_state, indent=2, default=str)
+            self.observer.attach(
+                f"{result.scenario.service}-provider-state.json", body, "application/json"
+            )
 
 
 def _effective(fault: Fault) -> dict[str, Any]:

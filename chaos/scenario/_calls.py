@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from stormproof.chaos.scenario._faults import did_you_mean
+from stormproof.chaos.services import ProviderAdapter
 from stormproof.clients import Operation, ServiceClient, ServiceError
 
 Location = tuple[int | str, ...]
@@ -186,3 +187,38 @@ def _check_outcome(
         for name in names
         if name not in outcomes
     ]
+
+
+def check_expectations(
+    document: Mapping[str, Any], adapter: type[ProviderAdapter], service: str
+) -> list[tuple[Location, str]]:
+    """Problems of `expect:` for the service's provider adapter: side effects and invariants it
+    does not declare."""
+    expect = document.get("expect")
+    if not isinstance(expect, Mapping):
+        return []
+    problems: list[tuple[Location, str]] = []
+    declared = list(adapter.SIDE_EFFECTS)
+    effects = expect.get("side_effects")
+    for name in effects if isinstance(effects, Mapping) else ():
+        if name not in declared:
+            problems.append(
+                (
+                    ("expect", "side_effects", name),
+                    f"the {service} provider's adapter records no side effect {name!r}"
+                    f"{did_you_mean(str(name), declared)}; it records: "
+                    f"{', '.join(declared) or 'none'}",
+                )
+            )
+    rules = list(adapter.INVARIANTS)
+    invariants = expect.get("invariants")
+    for index, name in enumerate(invariants if isinstance(invariants, list) else ()):
+        if name not in rules:
+            problems.append(
+                (
+                    ("expect", "invariants", index),
+                    f"the {service} provider's adapter checks no invariant {name!r}"
+                    f"{did_you_mean(str(name), rules)}; it checks: {', '.join(rules) or 'none'}",
+                )
+            )
+    return problems

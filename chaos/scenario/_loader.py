@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from stormproof.chaos._options import SCENARIO_SUFFIXES
-from stormproof.chaos.scenario._calls import check_calls
+from stormproof.chaos.scenario._calls import check_calls, check_expectations
 from stormproof.chaos.scenario._faults import did_you_mean
 from stormproof.chaos.scenario._locations import (
     Location,
@@ -26,7 +26,7 @@ from stormproof.chaos.scenario._locations import (
     without_tags,
 )
 from stormproof.chaos.scenario._model import Scenario
-from stormproof.clients import ServiceClient
+from stormproof.chaos.services import DeclarationError, ProjectConfig, active_config
 
 _UNKNOWN_KEY = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
 # A policy's own check names the field it refused: "deadline_s must be a finite number > 0".
@@ -85,12 +85,28 @@ def _model_problems(document: Mapping[str, Any]) -> list[tuple[Location, str]]:
     return []
 
 
-def _call_problems(
-    document: Mapping[str, Any], clients: Mapping[str, type[ServiceClient]]
+def _service_problems(
+    document: Mapping[str, Any], config: ProjectConfig
 ) -> list[tuple[Location, str]]:
     service = document.get("service")
-    client = clients.get(service) if isinstance(service, str) else None
-    return [] if client is None else check_calls(document, client)
+    if not isinstance(service, str):
+        return []
+    if service not in config.services:
+        declared = list(config.services)
+        return [
+            (
+                ("service",),
+                f"unknown service {service!r}{did_you_mean(service, declared)}; "
+                f"{config.source.name} declares: {', '.join(declared) or 'none'}",
+            )
+        ]
+    declaration = config.services[service]
+    try:
+        client = declaration.client_class()
+        adapter = declaration.adapter_class()
+    except DeclarationError as exc:
+        return [(("service",), str(exc))]
+    return check_calls(document, client) + check_expectations(document, adapter, service)
 
 
 def parse_scenario(
@@ -98,7 +114,7 @@ def parse_scenario(
     *,
     source: Path | str = "<scenario>",
     text: str | None = None,
-    clients: Mapping[str, type[ServiceClient]] | None = None,
+    config: ProjectConfig | None = None,
 ) -> Scenario:
     """Validate a scenario document (a file's YAML, or a dict in the same format).
 
@@ -106,16 +122,14 @@ def parse_scenario(
         document: The scenario in the file format.
         source: What to call it in errors (its path).
         text: The YAML text it came from, to give each problem its line.
-        clients: The client class of each service (default: the declared services).
+        config: The project whose services it may name (the active configuration when None).
 
     Raises:
         ScenarioFileError: naming the source and every problem (line, field, what is wrong).
     """
-    if clients is None:
-        from stormproof.chaos._services import CLIENT_CLASSES  # noqa: PLC0415 - loads the clients
-
-        clients = CLIENT_CLASSES
-    problems = _model_problems(document) + _call_problems(document, clients)
+    if config is None:
+        config = active_config()
+    problems = _model_problems(document) + _service_problems(document, config)
     if problems:
         lines = line_index(text) if text is not None else {}
         described = []
@@ -127,9 +141,7 @@ def parse_scenario(
     return Scenario.model_validate(document)
 
 
-def load_scenario(
-    path: str | Path, *, clients: Mapping[str, type[ServiceClient]] | None = None
-) -> Scenario:
+def load_scenario(path: str | Path, *, config: ProjectConfig | None = None) -> Scenario:
     """Read and validate one scenario file.
 
     Raises:
@@ -149,7 +161,7 @@ def load_scenario(
         raise ScenarioFileError(path, [f"not valid YAML: {exc}"]) from exc
     if not isinstance(document, dict):
         raise ScenarioFileError(path, ["the file must contain one mapping (name, service, ...)"])
-    return parse_scenario(document, source=path, text=text, clients=clients)
+    return parse_scenario(document, source=path, text=text, config=config)
 
 
 def scenario_files(root: str | Path) -> list[Path]:
@@ -160,16 +172,17 @@ def scenario_files(root: str | Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in SCENARIO_SUFFIXES and p.is_file())
 
 
-def load_scenarios(root: str | Path) -> list[Scenario]:
+def load_scenarios(root: str | Path, *, config: ProjectConfig | None = None) -> list[Scenario]:
     """Load every scenario under `root`; scenario names must be unique.
 
     Raises:
         ScenarioFileError: for the first invalid file, or a duplicate name.
     """
+    config = config if config is not None else active_config()
     scenarios: list[Scenario] = []
     seen: dict[str, Path] = {}
     for path in scenario_files(root):
-        scenario = load_scenario(path)
+        scenario = load_scenario(path, config=config)
         if scenario.name in seen:
             raise ScenarioFileError(
                 path, [f"name: {scenario.name!r} is already used by {seen[scenario.name]}"]

@@ -16,7 +16,6 @@ from stormproof.chaos.scenario._base import Frozen
 from stormproof.chaos.scenario._faults import Fault, did_you_mean
 from stormproof.clients import BreakerPolicy, BreakerState, ResiliencePolicy, RetryPolicy
 
-ServiceName = Literal["users", "notifications", "payments"]
 Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
 
 #: The outcome of a successful call; every other outcome is a client exception class name.
@@ -155,20 +154,29 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-class LedgerExpectation(Frozen):
-    """Provider-side effects, read from the provider's test-mode ledger."""
+class PerKey(Frozen):
+    """A bound on a side effect per idempotency key."""
 
-    max_charges_per_key: int | None = Field(default=None, ge=0)
-    max_refunds_per_key: int | None = Field(default=None, ge=0)
-    max_sent_per_key: int | None = Field(default=None, ge=0)
-    refunds_within_captured: bool = False
+    max_per_key: int = Field(ge=0)
+
+
+class ScenarioExpectation(Frozen):
+    """What must hold on the provider after the whole scenario, read through its adapter.
+
+    The names are those the service's provider adapter declares (`SIDE_EFFECTS`, `INVARIANTS`),
+    e.g. `side_effects: {charges: {max_per_key: 1}}`, `invariants: [refunds_within_captured]`.
+    """
+
+    side_effects: dict[str, PerKey] = Field(default_factory=dict)
+    invariants: list[str] = Field(default_factory=list)
 
 
 class Scenario(Frozen):
     """One chaos scenario file."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    service: ServiceName
+    #: A service the project declares (its client, provider and adapter).
+    service: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str
     tags: list[str] = Field(default_factory=list)
     severity: Severity | None = None
@@ -179,7 +187,7 @@ class Scenario(Frozen):
     deadline_tolerance_s: float = Field(default=0.15, ge=0, le=60)
     setup: list[SetupState] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
-    expect: LedgerExpectation = Field(default_factory=LedgerExpectation)
+    expect: ScenarioExpectation = Field(default_factory=ScenarioExpectation)
 
     @field_validator("profile", mode="before")
     @classmethod
@@ -200,10 +208,8 @@ class Scenario(Frozen):
 
     @property
     def effective_severity(self) -> Severity:
-        """Payments are critical unless the file says otherwise."""
-        if self.severity is not None:
-            return self.severity
-        return "critical" if self.service == "payments" else "normal"
+        """The file's severity, `normal` when it says none."""
+        return self.severity or "normal"
 
 
 def matches_selection(scenario: Scenario, text: str) -> bool:
