@@ -109,8 +109,6 @@ def publish_command(
     pact_dir: Annotated[
         Path | None,
         typer.Option("--pact-dir", help="Folder of pact files (default: the project's pacts)."),
-            "--pact-dir", help="Folder of pact files to publish (default: the project's)."
-        ),
     ] = None,
     version: VersionOption = None,
     branch: BranchOption = None,
