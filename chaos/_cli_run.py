@@ -11,7 +11,6 @@ import typer
 
 DEFAULT_OUTPUT = Path("stormproof-out/allure-results")
 DEFAULT_REPORT = Path("stormproof-out/allure-report")
-DEFAULT_PACTS = Path("contracts/pacts")
 
 _INI = """[pytest]
 addopts =
@@ -59,11 +58,19 @@ def run_command(  # typer passes every option by keyword
     ] = None,
     scenarios: Annotated[
         list[Path] | None,
-        typer.Option("--scenarios", help="scenario files or folders (default: the shipped matrix)"),
+        typer.Option("--scenarios", help="scenario files or folders (default: the project's)"),
     ] = None,
     pacts: Annotated[
-        Path, typer.Option(help="pact files to verify the providers against")
-    ] = DEFAULT_PACTS,
+        Path | None,
+        typer.Option(help="pact files to verify the providers against (default: the project's)"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="stormproof.toml or pyproject.toml (default: found from here, else the demo)",
+        ),
+    ] = None,
     no_contracts: Annotated[
         bool, typer.Option("--no-contracts", help="chaos only: skip provider verification")
     ] = False,
@@ -94,22 +101,30 @@ def run_command(  # typer passes every option by keyword
     from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415
     from stormproof.chaos.scenario import (  # noqa: PLC0415
         ScenarioFileError,
-        default_scenario_dir,
         load_scenarios,
         matches_selection,
     )
+    from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
 
     if environment is not None and not environment.is_file():
         raise _fail(f"environment file {environment} does not exist")
     if weaken is not None and weaken not in WEAKENINGS:
         raise _fail(f"--weaken must be one of {', '.join(WEAKENINGS)}")
-    roots = scenarios or [default_scenario_dir()]
+    if config is not None and not config.is_file():
+        raise _fail(f"configuration file {config} does not exist")
+    try:
+        project = active_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    roots = scenarios or list(project.scenarios)
+    if not roots:
+        raise _fail(f"{project.source} names no scenarios: add `scenarios = [...]` or --scenarios")
     loaded = []
     for root in roots:
         if not root.exists():
             raise _fail(f"scenario path {root} does not exist")
         try:
-            loaded += load_scenarios(root)
+            loaded += load_scenarios(root, config=project)
         except ScenarioFileError as exc:
             raise _fail(str(exc)) from None
     if select is not None and not any(matches_selection(s, select) for s in loaded):
@@ -118,6 +133,8 @@ def run_command(  # typer passes every option by keyword
             f"--select {select!r} matches no scenario (it matches a name, service, tag or fault "
             f"kind; commas separate alternatives). Scenarios: {names}"
         )
+    if toxiproxy_url is None and project.backend != "embedded":
+        toxiproxy_url = project.backend
     if environment is None and toxiproxy_url:
         from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError  # noqa: PLC0415
 
@@ -133,11 +150,13 @@ def run_command(  # typer passes every option by keyword
             wait_until_attached(environment, timeout_s=attach_timeout)
         except ChaosEnvironmentError as exc:
             raise _fail(str(exc)) from None
-    args: list[str] = []
+    args: list[str] = ["--stormproof-config", str(project.source)]
+    pacts = pacts or project.pacts
     if not no_contracts:
-        if not pacts.is_dir() or not any(pacts.glob("*.json")):
+        if pacts is None or not pacts.is_dir() or not any(pacts.glob("*.json")):
             raise _fail(
-                f"no pact files in {pacts}: pass --pacts DIR, or --no-contracts for chaos only"
+                f"no pact files in {pacts or 'the project'}: pass --pacts DIR, or --no-contracts "
+                "for chaos only"
             )
         args += ["--stormproof-pacts", str(pacts.resolve()), str(pacts.resolve())]
     for root in roots:
@@ -163,8 +182,10 @@ def run_command(  # typer passes every option by keyword
     with tempfile.TemporaryDirectory(prefix="stormproof-run-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)
-        # Node ids read best relative to the folder that holds every scenario and pact file.
-        rootdir = os.path.commonpath([str(p.resolve()) for p in [*roots, pacts, Path.cwd()]])
+        # Test ids read best relative to the folder that holds every scenario and pact file.
+        folders = [*roots, *([pacts] if pacts is not None and not no_contracts else [])]
+        folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in folders]
+        rootdir = os.path.commonpath([str(p) for p in folders])
         code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
     interrupted = code == pytest.ExitCode.INTERRUPTED
     if interrupted:

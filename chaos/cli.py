@@ -10,9 +10,9 @@ import typer
 
 from stormproof.chaos import __version__
 from stormproof.chaos._cli_pact import pact_app
-from stormproof.chaos._cli_providers import providers_command
 from stormproof.chaos._cli_proxy import proxy_command
 from stormproof.chaos._cli_run import report_command, run_command
+from stormproof.providers._cli import providers_command
 
 app = typer.Typer(
     name="stormproof",

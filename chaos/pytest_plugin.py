@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from stormproof.chaos.report import TestIdentity
     from stormproof.chaos.runner import ChaosEnvironment, ScenarioResult, ScenarioRunner
     from stormproof.chaos.scenario import Scenario
+    from stormproof.chaos.services import ProjectConfig
     from stormproof.chaos.toxiproxy import ToxiproxyClient
 
 _CHAOS_SUFFIXES = tuple(f".chaos{suffix}" for suffix in SCENARIO_SUFFIXES)
@@ -58,9 +59,21 @@ class _ChaosSession:
         self._stack = ExitStack()
         self._environment: ChaosEnvironment | None = None
         self._start_error: str | None = None
+        self._project: ProjectConfig | None = None
+
+    def project(self) -> ProjectConfig:
+        """The project's stormproof configuration (`--stormproof-config`, else the one found from
+        pytest's root folder, else the bundled demo)."""
+        from stormproof.chaos.services import active_config
+
+        if self._project is None:
+            given = self.config.getoption("stormproof_config")
+            self._project = active_config(given, start=self.config.rootpath)
+        return self._project
 
     def environment(self) -> ChaosEnvironment:
         from stormproof.chaos.runner import HARNESS_ERROR, ChaosEnvironmentError, start_environment
+        from stormproof.chaos.services import ConfigError
         from stormproof.chaos.toxiproxy import ToxiproxyError
 
         # A start that failed is not tried again for every scenario: each one reports it at once.
@@ -72,12 +85,14 @@ class _ChaosSession:
             try:
                 self._environment = self._stack.enter_context(
                     start_environment(
+                        config=self.project(),
+                        in_process=self.config.getoption("stormproof_in_process"),
                         seed=self.seed,
                         toxiproxy_url=None if environment_file else toxiproxy_url,
                         environment_file=environment_file,
                     )
                 )
-            except (ChaosEnvironmentError, ToxiproxyError, OSError) as exc:
+            except (ChaosEnvironmentError, ConfigError, ToxiproxyError, OSError) as exc:
                 self._start_error = f"{HARNESS_ERROR}: the chaos environment did not start: {exc}"
                 raise ScenarioBrokenError(self._start_error) from exc
         return self._environment
@@ -112,6 +127,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--toxiproxy-url",
         default=os.environ.get("TOXIPROXY_URL"),
         help="use this running Toxiproxy instead of the embedded one (default: $TOXIPROXY_URL)",
+    )
+    group.addoption(
+        "--stormproof-config",
+        default=None,
+        help="the project's stormproof.toml or pyproject.toml (default: found from the rootdir)",
+    )
+    group.addoption(
+        "--stormproof-in-process",
+        action="store_true",
+        default=False,
+        help="run the embedded proxy and providers in threads of this process, not children",
     )
     group.addoption(
         "--stormproof-environment",
@@ -230,10 +256,11 @@ class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[ScenarioItem]:
         """Load and validate the file; a bad file is a collection error naming file and field."""
         from stormproof.chaos.scenario import ScenarioFileError, load_scenario
+        from stormproof.chaos.services import ConfigError
 
         try:
-            scenario = load_scenario(self.path)
-        except ScenarioFileError as exc:
+            scenario = load_scenario(self.path, config=_session(self.config).project())
+        except (ScenarioFileError, ConfigError) as exc:
             raise self.CollectError(str(exc)) from None
         yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
 
@@ -324,7 +351,8 @@ class ContractItem(pytest.Item):
         from stormproof.chaos.report import label_contract, record_verification
 
         label_contract(self.provider, self.path.name)
-        result = verify_provider(self.provider, [self.path])
+        project = _session(self.config).project()
+        result = verify_provider(self.provider, [self.path], config=project)
         record_verification(result)
         if not result.passed:
             raise ContractBrokenError(f"Pact verification failed: {result.summary()}")

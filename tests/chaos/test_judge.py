@@ -3,14 +3,15 @@
 from dataclasses import replace
 
 from stormproof.chaos.runner import CallRecord, Finding, PhaseRecord
-from stormproof.chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
+from stormproof.chaos.runner._judge import judge_call, judge_phase, judge_side_effects, primary
 from stormproof.chaos.runner._records import AttemptRecord, BreakerTransition
 from stormproof.chaos.scenario import (
     SCENARIO_POLICY,
     CallExpectation,
-    LedgerExpectation,
     PhaseExpectation,
+    ScenarioExpectation,
 )
+from stormproof.providers import NotificationsAdapter, PaymentsAdapter
 
 
 def _attempt(n: int, method: str = "GET", key: str | None = None) -> AttemptRecord:
@@ -116,7 +117,25 @@ def test_provider_traffic_while_open_is_its_own_category():
     )
 
 
-def test_duplicate_charge_and_over_refund_from_the_ledger():
+class _Ledger(PaymentsAdapter):
+    def __init__(self, ledger):
+        super().__init__("http://127.0.0.1:9")
+        self.ledger = ledger
+
+    def _ledger(self):
+        return self.ledger
+
+
+class _Sent(NotificationsAdapter):
+    def __init__(self, sent):
+        super().__init__("http://127.0.0.1:9")
+        self.sent = sent
+
+    def _sent(self):
+        return self.sent
+
+
+def test_duplicate_charge_and_over_refund_in_the_adapters_words():
     ledger = {
         "charges": [
             {"idempotency_key": "k1", "payment_id": "p1", "amount": 100},
@@ -124,16 +143,22 @@ def test_duplicate_charge_and_over_refund_from_the_ledger():
         ],
         "refunds": [{"idempotency_key": "r1", "payment_id": "p1", "amount": 150}],
     }
-    expect = LedgerExpectation(max_charges_per_key=1, refunds_within_captured=True)
-    findings = judge_ledger(expect, ledger, None)
+    expect = ScenarioExpectation.model_validate(
+        {"side_effects": {"charges": {"max_per_key": 1}}, "invariants": ["refunds_within_captured"]}
+    )
+    findings = judge_side_effects(expect, _Ledger(ledger))
     assert [f.category for f in findings] == ["Duplicate charge", "Refund above captured amount"]
     assert findings[0].message == "idempotency key k1 was charged 2 times; expected at most 1"
+    assert findings[1].message == "payment p1 was refunded 150 but only 100 was captured"
+    assert judge_side_effects(ScenarioExpectation(), _Ledger(ledger)) == []
 
 
 def test_duplicate_notification():
     sent = [{"idempotency_key": "n1"}, {"idempotency_key": "n1"}]
-    [finding] = judge_ledger(LedgerExpectation(max_sent_per_key=1), None, sent)
+    expect = ScenarioExpectation.model_validate({"side_effects": {"sent": {"max_per_key": 1}}})
+    [finding] = judge_side_effects(expect, _Sent(sent))
     assert finding.category == "Duplicate notification"
+    assert primary([Finding("Wrong outcome", "a"), finding]) == finding
 
 
 def test_primary_prefers_the_specific_category():

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from stormproof.chaos.runner import operations
 from stormproof.chaos.scenario import (
     Bounds,
     HttpFault,
@@ -15,6 +14,8 @@ from stormproof.chaos.scenario import (
     load_scenario,
     load_scenarios,
 )
+from stormproof.chaos.scenario._calls import client_operations
+from stormproof.chaos.services import active_config
 
 SHIPPED = load_scenarios(default_scenario_dir())
 
@@ -38,7 +39,7 @@ def test_the_shipped_matrix_covers_every_service_and_fault():
 
 @pytest.mark.parametrize("scenario", SHIPPED, ids=lambda s: s.name)
 def test_shipped_scenarios_call_real_client_operations(scenario):
-    known = operations(scenario.service)
+    known = client_operations(active_config().service(scenario.service).client_class())
     for phase in scenario.phases:
         for call in phase.calls:
             assert call.op in known, f"{scenario.name}: {call.op} is not a client operation"

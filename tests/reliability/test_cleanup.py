@@ -20,7 +20,6 @@ from stormproof.chaos.runner import (
     HARNESS_ERROR,
     ChaosEnvironment,
     NullObserver,
-    ProviderControl,
     ScenarioRunner,
 )
 from stormproof.chaos.scenario import Scenario
@@ -83,7 +82,7 @@ def _leftovers(environment: ChaosEnvironment, toxiproxy: ToxiproxyClient) -> lis
     found = [f"toxic {t.name}" for t in toxiproxy.toxics(endpoint.proxy)]
     if not toxiproxy.get_proxy(endpoint.proxy).enabled:
         found.append("proxy disabled")
-    found += [f"provider fault {rule}" for rule in ProviderControl(endpoint.provider_url).faults()]
+    found += [f"provider fault {rule}" for rule in environment.adapter("payments").active_faults()]
     return found
 
 

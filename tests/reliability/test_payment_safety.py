@@ -30,7 +30,6 @@ import pytest
 
 from stormproof.chaos.runner import (
     FaultInjector,
-    ProviderControl,
     ServiceEndpoint,
     start_environment,
 )
@@ -48,7 +47,7 @@ from stormproof.clients import (
     RetryPolicy,
     ServiceError,
 )
-from stormproof.providers import FaultRuleSpec
+from stormproof.providers import FaultRuleSpec, PaymentsAdapter
 from tests.reliability._figures import count
 
 RUNS = int(os.environ.get("STORMPROOF_PAYMENT_RUNS", "30"))
@@ -81,14 +80,14 @@ class Wiring:
 
     endpoint: ServiceEndpoint
     injector: FaultInjector
-    control: ProviderControl
+    control: PaymentsAdapter
 
 
 @pytest.fixture(scope="module")
 def wiring() -> Iterator[Wiring]:
     with start_environment(seed=20261129) as environment:
         endpoint = environment.endpoint("payments")
-        control = ProviderControl(endpoint.provider_url)
+        control = PaymentsAdapter(endpoint.provider_url)
         with ToxiproxyClient(environment.toxiproxy_url) as toxiproxy:
             injector = FaultInjector(toxiproxy, endpoint, control)
             yield Wiring(endpoint, injector, control)
@@ -175,7 +174,7 @@ def _settle(call: Callable[[], T], what: str) -> T | ClientRequestError:
 
 
 def _ledger(wiring: Wiring) -> dict[str, Any]:
-    return wiring.control.ledger()
+    return dict(wiring.control.snapshot()["ledger"])
 
 
 def one_run(wiring: Wiring, seed: int) -> None:
