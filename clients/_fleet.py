@@ -221,7 +221,7 @@ class FleetBreaker:
         self._count = link.script(_COUNT_LUA)
         self._buckets = link.script(_BUCKETS_LUA)
 
-    def opened_for(self) -> float | None | Unavailable:
+    def opened_for(self) -> float | Unavailable | None:
         """Seconds since the fleet's breaker opened; None when it is closed."""
 
         def read() -> float | None:
@@ -250,20 +250,18 @@ class FleetBreaker:
 
     def add(self, outcome: int) -> Tally | Unavailable:
         """Record an attempt's outcome code in the fleet's window; return the window."""
-        if self._window == "count":
-            run: Callable[[], list[int]] = lambda: self._count(  # noqa: E731
-                keys=[self._window_key], args=[self._size, outcome]
-            )
-        else:
-            deltas = [1, (outcome >> 1) & 1, (outcome >> 2) & 1]
-            run = lambda: self._buckets(  # noqa: E731
-                keys=[self._window_key], args=[self._width_ms, -1, 0, *deltas]
-            )[1:]
-        result = self._link.run(run)
+        result = self._link.run(lambda: self._add(outcome))
         if isinstance(result, Unavailable):
             return result
         total, failures, slow = (int(v) for v in result)
         return Tally(total, failures, slow)
+
+    def _add(self, outcome: int) -> list[int]:
+        keys = [self._window_key]
+        if self._window == "count":
+            return list(self._count(keys=keys, args=[self._size, outcome]))
+        deltas = [1, (outcome >> 1) & 1, (outcome >> 2) & 1]
+        return list(self._buckets(keys=keys, args=[self._width_ms, -1, 0, *deltas]))[1:]
 
 
 class FleetBudget:

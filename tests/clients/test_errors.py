@@ -32,7 +32,7 @@ from stormproof.clients import (
 )
 from stormproof.clients.testing import instant_runtime
 
-from .conftest import BASE, PAY_ARGS, PAYMENT, POLICY, USER, error_body
+from .conftest import BASE, PAY_ARGS, POLICY, USER, error_body
 
 ONE_TRY = replace(POLICY, retry=replace(POLICY.retry, max_attempts=1))
 
