@@ -36,7 +36,7 @@ from stormproof.clients._events import (
 )
 from stormproof.clients._notifications import Notification, NotificationServiceClient
 from stormproof.clients._payments import Payment, PaymentServiceClient, Refund
-from stormproof.clients._policy import BreakerPolicy, ResiliencePolicy, RetryPolicy
+from stormproof.clients._policy import BreakerPolicy, FleetPolicy, ResiliencePolicy, RetryPolicy
 from stormproof.clients._redact import LOGGER_NAME, RedactingFilter
 from stormproof.clients._runtime import Runtime
 from stormproof.clients._users import User, UserPage, UserServiceClient
@@ -56,6 +56,7 @@ __all__ = [
     "DeadlineExceededError",
     "EventListener",
     "FieldProblem",
+    "FleetPolicy",
     "NotFoundError",
     "Notification",
     "NotificationServiceClient",

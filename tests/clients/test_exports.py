@@ -24,6 +24,7 @@ DOCUMENTED = {
     "ResiliencePolicy",
     "RetryPolicy",
     "BreakerPolicy",
+    "FleetPolicy",
     "Runtime",
     "testing",
     # events
