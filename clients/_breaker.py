@@ -229,21 +229,19 @@ class Breaker:
                 return True
             return None
         slow = elapsed_s >= self._policy.slow_call_duration_s
-        local = self._add_local(code(failed=failed, slow=slow), need=failed or slow)
-        tally = fleet if isinstance(fleet, Tally) else local
-        if (failed or slow) and tally is not None and self._trips(tally):
+        local = self._add_local(code(failed=failed, slow=slow))
+        # Every outcome is checked: a success can bring the window up to minimum_calls.
+        if self._trips(fleet if isinstance(fleet, Tally) else local):
             self._open()
             return True
         return None
 
-    def _add_local(self, outcome: int, *, need: bool) -> Tally | None:
+    def _add_local(self, outcome: int) -> Tally:
         if self._count is not None:
             return self._count.add(outcome)
         assert self._time is not None
         now = self._clock()
         self._time.add(now, (1, (outcome >> 1) & 1, (outcome >> 2) & 1))
-        if not need:
-            return None  # a fast success cannot raise a rate: skip summing the buckets
         total, failures, slow = self._time.sums(now)
         return Tally(total, failures, slow)
 

@@ -166,3 +166,13 @@ def test_time_buckets_sum_only_the_last_span():
     assert buckets.sums(109.0) == [2, 1]
     assert buckets.sums(110.6) == [1, 1]  # the bucket of t=100 left the window
     assert buckets.sums(200.0) == [0, 0]
+
+
+@pytest.mark.parametrize("window", ["count", "time"])
+def test_a_success_that_fills_the_window_to_its_minimum_can_open_it(rsps, clock, window):
+    client = client_with(clock, window=window, minimum_calls=4, failure_rate_threshold=0.5)
+    for status in (503, 200, 503):
+        call(client, rsps, status)
+    assert client.breaker_state is BreakerState.CLOSED  # 3 calls: under the minimum
+    call(client, rsps, 200)  # 2 failures in 4 = 50%
+    assert client.breaker_state is BreakerState.OPEN
