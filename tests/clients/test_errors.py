@@ -23,6 +23,7 @@ from stormproof.clients import (
     RateLimitedError,
     ReadTimeoutError,
     RequestValidationError,
+    ResponseTruncatedError,
     ResponseValidationError,
     ServerError,
     ServiceError,
@@ -121,7 +122,7 @@ def test_validation_details_from_the_service_become_problems(once, rsps):
             requests.exceptions.ChunkedEncodingError(
                 urllib3.exceptions.ProtocolError("IncompleteRead(3 bytes read, 10 more expected)")
             ),
-            ResponseValidationError,
+            ResponseTruncatedError,
             "truncated",
         ),
     ],

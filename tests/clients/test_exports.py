@@ -44,6 +44,7 @@ DOCUMENTED = {
     "ReadTimeoutError",
     "DeadlineExceededError",
     "ServiceUnavailableError",
+    "ResponseTruncatedError",
     "ServerError",
     "CircuitOpenError",
     "RateLimitedError",
