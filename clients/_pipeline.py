@@ -244,6 +244,16 @@ class Pipeline:
                 operation=op.name,
                 idempotency_key=ctx.key,
             )
+        if self.fleet is not None:  # a slow Redis took part of the time left
+            remaining = ctx.deadline - ctx.clock()
+            if remaining <= 0:
+                self.breaker.record(admission, Verdict.NEUTRAL)
+                raise DeadlineExceededError(
+                    "no time left before the call's deadline for another attempt",
+                    service=self.service,
+                    operation=op.name,
+                    idempotency_key=ctx.key,
+                )
         ctx.attempts += 1
         path = op.path.format(
             **{name: quote(str(getattr(request, name)), safe="") for name in op.path_fields}

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,9 +23,13 @@ import pytest
 
 from stormproof.clients import (
     BreakerPolicy,
+    BreakerState,
+    CircuitOpenError,
+    DeadlineExceededError,
     FleetPolicy,
     ResiliencePolicy,
     RetryPolicy,
+    ServiceError,
     UserServiceClient,
 )
 from tests.clients._server import LocalServer, free_port, json_answer
@@ -282,3 +286,59 @@ def test_clients_in_one_process_share_the_fleet_breaker(redis_server):
         b.close()
     assert outcomes == ["ServiceUnavailableError"] * 3 + ["CircuitOpenError"] * 3
     assert len(seen) == 3
+
+
+def test_the_deadline_holds_when_a_stalled_redis_took_part_of_it(redis_server):
+    def slow(request, sock):
+        time.sleep(0.6)
+        sock.sendall(json_answer(200, USER))
+        return False
+
+    policy = ResiliencePolicy(
+        read_timeout_s=5.0,
+        deadline_s=0.5,
+        retry=RetryPolicy(max_attempts=1),
+        fleet=FleetPolicy(redis_url=redis_server.url, timeout_s=0.2),
+    )
+    with LocalServer(slow) as server, UserServiceClient(server.url, policy=policy) as client:
+        redis_server.proc.send_signal(signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(DeadlineExceededError):
+                client.get_user("u1")
+            took = time.monotonic() - started
+        finally:
+            redis_server.proc.send_signal(signal.SIGCONT)
+    assert 0.4 <= took <= 0.5 + 0.1, took  # not 0.2 s of Redis on top of the deadline
+
+
+@pytest.mark.parametrize("window", ["count", "time"])
+def test_a_failure_rate_window_counts_the_attempts_of_every_client(redis_server, window):
+    calls = [0]
+
+    def every_other_fails(request, sock):
+        calls[0] += 1
+        answer = json_answer(503, {"error": {"type": "unavailable", "message": "down"}})
+        sock.sendall(answer if calls[0] % 2 else json_answer(200, USER))
+        return True
+
+    breaker = BreakerPolicy(
+        reset_timeout_s=60, window=window, minimum_calls=6, failure_rate_threshold=0.5
+    )
+    with LocalServer(every_other_fails) as server:
+        policy = replace(local_policy(redis_server.url), breaker=breaker)
+        a = UserServiceClient(server.url, policy=policy)
+        b = UserServiceClient(server.url, policy=policy)
+        for client in (a, b, a, b, a):  # 5 attempts in the fleet's window, 3 failed
+            with suppress(ServiceError):
+                client.get_user("u1")
+        assert a.breaker_state is b.breaker_state is BreakerState.CLOSED  # under 6 calls
+        # The 6th succeeds, and brings the fleet's window to 3 failures in 6 (a alone has seen
+        # 3 attempts, all failed; b 3 successes: neither window would open on its own).
+        assert b.get_user("u1").id == "u1"
+        assert b.breaker_state is BreakerState.OPEN
+        with pytest.raises(CircuitOpenError):
+            a.get_user("u1")
+        a.close()
+        b.close()
+    assert calls[0] == 6
