@@ -5,6 +5,12 @@ windows read Redis's own clock (``TIME``), so hosts with skewed clocks agree on 
 60 seconds" means. Redis is a helper, never a dependency of a call: every command runs under a
 short timeout without retries; on an error the link reports :data:`UNAVAILABLE`, logs once, and
 stays on local state for ``recheck_s`` before trying Redis again.
+
+pybreaker's ``CircuitRedisStorage`` does not fit here (checked on 1.4.1): it catches every
+``RedisError`` itself and logs it with a traceback each time, so a client could neither fall back
+to its local state nor log an outage once; its constructor talks to Redis (an unreachable Redis
+fails the client's construction); ``opened_at`` has a resolution of one second; and a count
+or time window has no place in it. pybreaker keeps each process's own state machine.
 """
 
 from __future__ import annotations
