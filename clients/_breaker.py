@@ -117,7 +117,7 @@ class Breaker:
             if link is not None and policy.enabled
             else None
         )
-        self._fleet_opened_for: float | None = None  # the fleet's view at the last sync
+        self._fleet_opened: int | None = None  # when the fleet's breaker opened, last we saw
 
     @property
     def state(self) -> BreakerState:
@@ -270,31 +270,33 @@ class Breaker:
     def _fleet_transition(self, opened: bool) -> None:
         assert self._fleet is not None
         if opened:
+            when = self._fleet.open()
             # Unknown to the fleet if Redis is away: then a "closed" read must not close it here.
-            self._fleet_opened_for = 0.0 if self._fleet.open() else None
+            self._fleet_opened = None if isinstance(when, Unavailable) else when
         else:
             self._fleet.close()
-            self._fleet_opened_for = None
+            self._fleet_opened = None
 
     def _sync(self) -> None:
         """Follow the fleet: open when another process opened it, close when one closed it."""
         assert self._fleet is not None
-        opened_for = self._fleet.opened_for()
-        if isinstance(opened_for, Unavailable):
+        seen = self._fleet.read()
+        if isinstance(seen, Unavailable):
             return
-        last, self._fleet_opened_for = self._fleet_opened_for, opened_for
+        last = self._fleet_opened
+        self._fleet_opened = None if seen is None else seen[0]
         state = self._storage.state
-        if opened_for is None:
+        if seen is None:
             if state == pybreaker.STATE_CLOSED or last is None:
                 return  # closed here too, or opened here while Redis was away: keep it
             with self._lock:
                 if self._storage.state != pybreaker.STATE_CLOSED:
                     self._close()
         else:
-            reopened = last is not None and opened_for < last  # opened again since the last read
-            if state == pybreaker.STATE_CLOSED or reopened:
+            opened, age = seen
+            if state == pybreaker.STATE_CLOSED or opened != last:  # opened (again) elsewhere
                 with self._lock:
-                    self._opened_at = self._clock() - opened_for
+                    self._opened_at = self._clock() - age
                     if self._storage.state != pybreaker.STATE_OPEN:
                         self._reset_window()
                         self._transition(self._cb.open)

@@ -227,19 +227,19 @@ class FleetBreaker:
         self._count = link.script(_COUNT_LUA)
         self._buckets = link.script(_BUCKETS_LUA)
 
-    def opened_for(self) -> float | Unavailable | None:
-        """Seconds since the fleet's breaker opened; None when it is closed."""
+    def read(self) -> tuple[int, float] | Unavailable | None:
+        """Return when the fleet's breaker opened (Redis ms) and seconds since; None: closed."""
 
-        def read() -> float | None:
-            opened, now = self._read(keys=[self._state_key])
-            return None if int(opened) < 0 else (int(now) - int(opened)) / 1000
+        def read() -> tuple[int, float] | None:
+            opened, now = (int(v) for v in self._read(keys=[self._state_key]))
+            return None if opened < 0 else (opened, (now - opened) / 1000)
 
         return self._link.run(read)
 
-    def open(self) -> bool:
-        """Open the fleet's breaker now (and clear its counts); False when Redis is away."""
+    def open(self) -> int | Unavailable:
+        """Open the fleet's breaker now and clear its counts; return when (Redis ms)."""
         keys = [self._state_key, self._fails_key, self._window_key]
-        return self._link.run(lambda: self._open(keys=keys)) is not UNAVAILABLE
+        return self._link.run(lambda: int(self._open(keys=keys)))
 
     def close(self) -> None:
         """Close the fleet's breaker and clear its counts."""

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from stormproof.clients import (
+    BreakerEvent,
     BreakerPolicy,
     BreakerState,
     CircuitOpenError,
@@ -342,3 +343,43 @@ def test_a_failure_rate_window_counts_the_attempts_of_every_client(redis_server,
         a.close()
         b.close()
     assert calls[0] == 6
+
+
+@pytest.mark.parametrize("recovered", [True, False], ids=["probe succeeds", "probe fails"])
+def test_one_clients_trial_call_closes_or_reopens_the_fleets_breaker(redis_server, recovered):
+    state = {"down": True, "seen": 0}
+
+    def answer(request, sock):
+        state["seen"] += 1
+        down = json_answer(503, {"error": {"type": "unavailable", "message": "down"}})
+        sock.sendall(down if state["down"] else json_answer(200, USER))
+        return True
+
+    breaker = BreakerPolicy(failure_threshold=2, reset_timeout_s=0.3, success_threshold=1)
+    with LocalServer(answer) as server:
+        policy = replace(local_policy(redis_server.url), breaker=breaker)
+        a = UserServiceClient(server.url, policy=policy)
+        b_events = []
+        b = UserServiceClient(server.url, policy=policy, on_event=b_events.append)
+        for client in (a, b):
+            with suppress(ServiceError):
+                client.get_user("u1")
+        with pytest.raises(CircuitOpenError):
+            b.get_user("u1")
+        assert a.breaker_state is BreakerState.CLOSED  # a learns it from the fleet when it calls
+        time.sleep(0.35)
+        state["down"] = not recovered
+        with suppress(ServiceError):
+            a.get_user("u1")  # a's trial call
+        if recovered:
+            assert b.get_user("u1").id == "u1"
+            # b followed the fleet: closed by a's trial call, without a trial call of its own.
+            changes = [(e.old_state, e.new_state) for e in b_events if isinstance(e, BreakerEvent)]
+            closed, opened = BreakerState.CLOSED, BreakerState.OPEN
+            assert changes == [(closed, opened), (opened, closed)]
+        else:
+            with pytest.raises(CircuitOpenError):
+                b.get_user("u1")  # reopened by a's failed trial: b sends nothing
+        a.close()
+        b.close()
+    assert state["seen"] == (4 if recovered else 3)
