@@ -7,12 +7,14 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
-__all__ = ["BreakerPolicy", "FleetPolicy", "ResiliencePolicy", "RetryPolicy"]
+__all__ = ["WINDOWS", "BreakerPolicy", "FleetPolicy", "ResiliencePolicy", "RetryPolicy", "Window"]
 
-WINDOWS = ("consecutive", "count", "time")
-"""Breaker window kinds: today's consecutive failures, the last N calls, the last N seconds."""
+Window = Literal["consecutive", "count", "time"]
+"""Breaker window kinds: consecutive failures (the default), the last N attempts, the last N s."""
+
+WINDOWS: tuple[str, ...] = get_args(Window)
 
 _ENV_PREFIX = "STORMPROOF_"
 
@@ -119,7 +121,7 @@ class BreakerPolicy:
     reset_timeout_s: float = 30.0
     half_open_max_calls: int = 1
     success_threshold: int = 2
-    window: str = "consecutive"
+    window: Window = "consecutive"
     window_size: int = 100
     window_s: float = 60.0
     minimum_calls: int = 10
