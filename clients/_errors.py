@@ -252,8 +252,8 @@ class ResponseValidationError(ServiceError):
     """The answer arrived whole but could not be used: not JSON, wrong content type or schema."""
 
     hint = (
-        "The service sent a response this client does not understand; it is not retried. "
-        "Check the service version against docs/service-api.md."
+        "The service sent a whole answer this client does not understand (such answers are "
+        "never retried). Check the service version against docs/service-api.md."
     )
 
 

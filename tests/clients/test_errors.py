@@ -340,3 +340,13 @@ def test_a_read_timeout_cut_to_the_deadline_is_deadline_exceeded(rsps, clock):
     rsps.get(f"{BASE}/users/u1", body=requests.ReadTimeout("read timed out"))
     with pytest.raises(DeadlineExceededError, match="before the call's deadline"):
         client.get_user("u1")
+
+
+def test_an_unusable_answer_after_a_retry_does_not_claim_the_call_was_not_retried(users, rsps):
+    rsps.get(f"{BASE}/users/u1", status=503, json=error_body("unavailable"))
+    rsps.get(f"{BASE}/users/u1", status=200, body="not json", content_type="application/json")
+    with pytest.raises(ResponseValidationError) as caught:
+        users.get_user("u1")
+    assert caught.value.attempts == 2
+    assert "not retried" not in str(caught.value)
+    assert "never retried" in str(caught.value)  # it speaks of the answer, which is true
