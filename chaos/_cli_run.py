@@ -77,6 +77,13 @@ def run_command(  # typer passes every option by keyword
             help="with --environment: seconds to wait for Toxiproxy and the providers to answer",
         ),
     ] = 30.0,  # chaos.runner.DEFAULT_ATTACH_TIMEOUT_S, not imported here to keep --help fast
+    allow_inconclusive: Annotated[
+        bool,
+        typer.Option(
+            "--allow-inconclusive",
+            help="a scenario whose fault never fired is reported, not a failure of the run",
+        ),
+    ] = False,
     weaken: Annotated[
         str | None, typer.Option(hidden=True, help="test only: weaken the clients")
     ] = None,
@@ -85,20 +92,40 @@ def run_command(  # typer passes every option by keyword
     import pytest  # noqa: PLC0415 - keep --help fast
 
     from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415
-    from stormproof.chaos.scenario import ScenarioFileError, default_scenario_dir, load_scenarios  # noqa: PLC0415
+    from stormproof.chaos.scenario import (  # noqa: PLC0415
+        ScenarioFileError,
+        default_scenario_dir,
+        load_scenarios,
+        matches_selection,
+    )
 
     if environment is not None and not environment.is_file():
         raise _fail(f"environment file {environment} does not exist")
     if weaken is not None and weaken not in WEAKENINGS:
         raise _fail(f"--weaken must be one of {', '.join(WEAKENINGS)}")
     roots = scenarios or [default_scenario_dir()]
+    loaded = []
     for root in roots:
         if not root.exists():
             raise _fail(f"scenario path {root} does not exist")
         try:
-            load_scenarios(root)
+            loaded += load_scenarios(root)
         except ScenarioFileError as exc:
             raise _fail(str(exc)) from None
+    if select is not None and not any(matches_selection(s, select) for s in loaded):
+        names = ", ".join(sorted(s.name for s in loaded)) or "none"
+        raise _fail(
+            f"--select {select!r} matches no scenario (it matches a name, service, tag or fault "
+            f"kind; commas separate alternatives). Scenarios: {names}"
+        )
+    if environment is None and toxiproxy_url:
+        from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError  # noqa: PLC0415
+
+        try:
+            with ToxiproxyClient(toxiproxy_url) as reachable:
+                reachable.version()
+        except ToxiproxyError as exc:
+            raise _fail(f"the Toxiproxy at {toxiproxy_url} cannot be reached: {exc}") from None
     if environment is not None:
         from stormproof.chaos.runner import ChaosEnvironmentError, wait_until_attached  # noqa: PLC0415
 
@@ -131,14 +158,28 @@ def run_command(  # typer passes every option by keyword
         args += ["--toxiproxy-url", toxiproxy_url]
     if weaken:
         args += ["--stormproof-weaken", weaken]
+    if allow_inconclusive:
+        args += ["--allow-inconclusive"]
     with tempfile.TemporaryDirectory(prefix="stormproof-run-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)
         # Node ids read best relative to the folder that holds every scenario and pact file.
         rootdir = os.path.commonpath([str(p.resolve()) for p in [*roots, pacts, Path.cwd()]])
         code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
+    interrupted = code == pytest.ExitCode.INTERRUPTED
+    if interrupted:
+        typer.secho(
+            "stormproof: interrupted; the report marks the scenarios the interrupt cut short or "
+            "kept from running as broken, category Interrupted",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if not no_html:
         _render(output, report)
+    if interrupted:
+        raise typer.Exit(130)
+    if code == pytest.ExitCode.USAGE_ERROR:
+        raise _fail("the run could not start (see the error above)")
     if code != 0:
         typer.secho("stormproof: the run failed (see the scorecard above)", fg=typer.colors.RED)
         raise typer.Exit(int(code) or 1)

@@ -44,3 +44,7 @@ app.add_typer(pact_app, name="pact")
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -36,6 +36,7 @@ from stormproof.clients._events import (
     EventListener,
 )
 from stormproof.clients._notifications import Notification, NotificationServiceClient
+from stormproof.clients._operation import Operation, RequestModel, ResponseModel
 from stormproof.clients._payments import Payment, PaymentServiceClient, Refund
 from stormproof.clients._policy import BreakerPolicy, FleetPolicy, ResiliencePolicy, RetryPolicy
 from stormproof.clients._redact import LOGGER_NAME, RedactingFilter
@@ -61,6 +62,7 @@ __all__ = [
     "NotFoundError",
     "Notification",
     "NotificationServiceClient",
+    "Operation",
     "Payment",
     "PaymentOutcomeUnknownError",
     "PaymentServiceClient",
@@ -68,8 +70,10 @@ __all__ = [
     "ReadTimeoutError",
     "RedactingFilter",
     "Refund",
+    "RequestModel",
     "RequestValidationError",
     "ResiliencePolicy",
+    "ResponseModel",
     "ResponseTruncatedError",
     "ResponseValidationError",
     "RetryPolicy",

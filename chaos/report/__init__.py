@@ -7,6 +7,7 @@ from stormproof.chaos.report._allure_observer import (
     label_scenario,
     record_verification,
 )
+from stormproof.chaos.report._interrupted import TestIdentity, mark_interrupted
 from stormproof.chaos.report._render import ReportRenderError, ensure_allure, render_html
 from stormproof.chaos.report._scorecard import print_scorecard, scorecard_table
 from stormproof.chaos.report._timeline import timeline_json, timeline_svg
@@ -14,11 +15,13 @@ from stormproof.chaos.report._timeline import timeline_json, timeline_svg
 __all__ = [
     "AllureObserver",
     "ReportRenderError",
+    "TestIdentity",
     "allurerc",
     "categories",
     "ensure_allure",
     "label_contract",
     "label_scenario",
+    "mark_interrupted",
     "print_scorecard",
     "record_verification",
     "render_html",

@@ -6,7 +6,13 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from stormproof.chaos.runner import ALL_CATEGORIES, HARNESS_ERROR
+from stormproof.chaos.runner import ALL_CATEGORIES, HARNESS_ERROR, INCONCLUSIVE, INTERRUPTED
+
+_STATUSES = {
+    HARNESS_ERROR: ["broken"],
+    INCONCLUSIVE: ["broken", "skipped"],
+    INTERRUPTED: ["broken"],
+}
 
 
 def _pattern(name: str) -> str:
@@ -20,7 +26,7 @@ def categories() -> list[dict[str, object]]:
     rules: list[dict[str, object]] = [
         {
             "name": name,
-            "matchedStatuses": ["broken"] if name == HARNESS_ERROR else ["failed"],
+            "matchedStatuses": _STATUSES.get(name, ["failed"]),
             "messageRegex": _pattern(name),
         }
         for name in ALL_CATEGORIES

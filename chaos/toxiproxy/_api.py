@@ -146,6 +146,15 @@ async def _toxic_show(request: web.Request) -> web.Response:
     return _json(toxic.to_json())
 
 
+async def _toxic_stats(request: web.Request) -> web.Response:
+    # A stormproof extension on its own route, so Toxiproxy's JSON stays as it is.
+    proxy = _collection(request).get(request.match_info["proxy"])
+    toxic = proxy.find_toxic(request.match_info["toxic"])
+    if toxic is None:
+        raise ApiError("toxic not found", 404)
+    return _json(toxic.stats_json())
+
+
 async def _toxic_update(request: web.Request) -> web.Response:
     proxy_name, toxic_name = request.match_info["proxy"], request.match_info["toxic"]
     collection = _collection(request)
@@ -197,5 +206,6 @@ def build_app(collection: ProxyCollection) -> web.Application:
     r.add_post(f"/proxies/{proxy}/toxics/{toxic}", _toxic_update)
     r.add_patch(f"/proxies/{proxy}/toxics/{toxic}", _toxic_update)
     r.add_delete(f"/proxies/{proxy}/toxics/{toxic}", _toxic_delete)
+    r.add_get(f"/proxies/{proxy}/toxics/{toxic}/stats", _toxic_stats, allow_head=False)
     r.add_get("/version", _version, allow_head=False)
     return app

@@ -15,7 +15,14 @@ from stormproof.chaos.toxiproxy._errors import (
     ToxiproxyNotFoundError,
     error_for_status,
 )
-from stormproof.chaos.toxiproxy._models import DOWNSTREAM, Proxy, ProxySpec, Toxic, ToxicSpec
+from stormproof.chaos.toxiproxy._models import (
+    DOWNSTREAM,
+    Proxy,
+    ProxySpec,
+    Toxic,
+    ToxicSpec,
+    ToxicStats,
+)
 
 _USER_AGENT = "stormproof-toxiproxy-client"
 
@@ -244,6 +251,16 @@ class ToxiproxyClient:
         """One toxic of a proxy."""
         data = self._call("GET", f"/proxies/{_seg(proxy)}/toxics/{_seg(name)}")
         return Toxic.from_json(data)
+
+    def toxic_stats(self, proxy: str, name: str) -> ToxicStats:
+        """A toxic's fault witness: how often it fired (stormproof's embedded server only).
+
+        Raises:
+            ToxiproxyNotFoundError: No such proxy or toxic, or the server is a real Toxiproxy
+                (it has no stats route).
+        """
+        data = self._call("GET", f"/proxies/{_seg(proxy)}/toxics/{_seg(name)}/stats")
+        return ToxicStats.from_json(data)
 
     def update_toxic(
         self,

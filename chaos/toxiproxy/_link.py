@@ -13,7 +13,7 @@ import random
 from time import monotonic
 from typing import TYPE_CHECKING
 
-from stormproof.chaos.toxiproxy._toxics import Chunk, Stage, Target, ToxicKind
+from stormproof.chaos.toxiproxy._toxics import Chunk, Stage, Target, ToxicKind, Witness
 
 if TYPE_CHECKING:
     from stormproof.chaos.toxiproxy._connection import Connection, Side
@@ -159,11 +159,21 @@ class Link:
         attrs: dict[str, int],
         toxicity: float,
         rng: random.Random,
+        *,
+        witness: Witness,
     ) -> None:
         """Append a toxic to the end of the chain."""
         if self.out_done:
             return
-        stage = kind.stage(self, name=name, attrs=attrs, toxicity=toxicity, rng=rng, target=self)
+        stage = kind.stage(
+            self,
+            name=name,
+            attrs=attrs,
+            toxicity=toxicity,
+            rng=rng,
+            target=self,
+            witness=witness,
+        )
         if self.stages:
             self.stages[-1].next = stage
         else:

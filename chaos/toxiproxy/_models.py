@@ -80,6 +80,49 @@ class Toxic:
 
 
 @dataclass(frozen=True)
+class ToxicStats:
+    """A toxic's fault witness: counters proving it fired (stormproof's embedded server only).
+
+    Counters start at 0 when the toxic is created, survive updates and vanish with the toxic.
+    A real Toxiproxy has no such route.
+
+    Attributes:
+        name: The toxic's name.
+        type: Toxic type, e.g. ``latency``.
+        stream: ``upstream`` or ``downstream``, as the toxic was created.
+        connections: Links of that stream on which the toxicity roll picked the toxic.
+        acted: Times the toxic changed the stream: chunks delayed (latency), throttled
+            (bandwidth), split (slicer) or passed (noop); closes delayed (slow_close);
+            connections held or dropped (timeout), reset (reset_peer) or cut (limit_data).
+        bytes: Bytes it delayed, throttled, held or dropped (0 where that means nothing).
+    """
+
+    name: str
+    type: str
+    stream: str
+    connections: int
+    acted: int
+    bytes: int
+
+    @property
+    def fired(self) -> bool:
+        """Whether the toxic changed the stream at least once."""
+        return self.acted > 0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ToxicStats:
+        """Build the stats from the server's JSON object."""
+        return cls(
+            name=str(data["name"]),
+            type=str(data["type"]),
+            stream=str(data["stream"]),
+            connections=int(data["connections"]),
+            acted=int(data["acted"]),
+            bytes=int(data["bytes"]),
+        )
+
+
+@dataclass(frozen=True)
 class Proxy:
     """A proxy as the server reports it.
 

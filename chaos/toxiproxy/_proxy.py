@@ -6,12 +6,12 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stormproof.chaos.toxiproxy._addr import bind_listener, bound_address, resolve, split_host_port
 from stormproof.chaos.toxiproxy._connection import DOWNSTREAM, UPSTREAM, ClientSide
-from stormproof.chaos.toxiproxy._toxics import ToxicKind
+from stormproof.chaos.toxiproxy._toxics import ToxicKind, Witness
 
 if TYPE_CHECKING:
     from stormproof.chaos.toxiproxy._connection import Connection
@@ -32,6 +32,7 @@ class ToxicState:
     direction: str  # "upstream" or "downstream"
     toxicity: float
     attrs: dict[str, int]
+    witness: Witness = field(default_factory=Witness)
 
     def to_json(self) -> dict[str, Any]:
         """The toxic's JSON object, fields in Toxiproxy's order."""
@@ -41,6 +42,17 @@ class ToxicState:
             "type": self.kind.type_name,
             "stream": self.stream,
             "toxicity": self.toxicity,
+        }
+
+    def stats_json(self) -> dict[str, Any]:
+        """The toxic's witness counters, as ``GET .../toxics/{toxic}/stats`` shows them."""
+        return {
+            "name": self.name,
+            "type": self.kind.type_name,
+            "stream": self.stream,
+            "connections": self.witness.connections,
+            "acted": self.witness.acted,
+            "bytes": self.witness.bytes,
         }
 
 
@@ -142,7 +154,9 @@ class ProxyState:
 
     def _add_to_link(self, link: Link, cid: int, toxic: ToxicState) -> None:
         rng = self.rng_for(self.name, cid, link.direction, toxic.name)
-        link.add_stage(toxic.kind, toxic.name, toxic.attrs, toxic.toxicity, rng)
+        link.add_stage(
+            toxic.kind, toxic.name, toxic.attrs, toxic.toxicity, rng, witness=toxic.witness
+        )
 
     def _links(self, direction: str) -> list[tuple[Link, int]]:
         links = []

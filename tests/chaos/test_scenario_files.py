@@ -77,7 +77,7 @@ phases:
         load_scenario(path)
     text = str(caught.value)
     assert str(path) in text
-    assert "phases[0].faults[0].toxic.stream" in text
+    assert "phases[0].faults[0].stream" in text
     assert "phases[0].calls[0].times" in text
 
 

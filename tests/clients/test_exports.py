@@ -14,6 +14,10 @@ DOCUMENTED = {
     "UserServiceClient",
     "NotificationServiceClient",
     "PaymentServiceClient",
+    # building a client
+    "Operation",
+    "RequestModel",
+    "ResponseModel",
     # models
     "User",
     "UserPage",

@@ -148,7 +148,7 @@ def test_a_crash_in_a_step(chaos_rollback, toxiproxy, step: str, error: BaseExce
         _run(chaos_rollback, observer)
     # The crash came with faults on: both toxics had been applied before it.
     assert [t for t in observer.seen if t.startswith("toxic ")] == [
-        "toxic latency on downstream (latency=5)",
+        "toxic latency on downstream (jitter=0, latency=5)",
         "toxic limit_data on upstream (bytes=1000000)",
     ]
     assert observer.seen[-1].startswith(step)

@@ -34,7 +34,7 @@ from stormproof.chaos.runner import (
     ServiceEndpoint,
     start_environment,
 )
-from stormproof.chaos.scenario import Fault, HttpFault, HttpFaultSpec, ProxyFault, ToxicFault
+from stormproof.chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
 from stormproof.chaos.toxiproxy import ToxiproxyClient
 from stormproof.clients import (
     BreakerPolicy,
@@ -48,6 +48,7 @@ from stormproof.clients import (
     RetryPolicy,
     ServiceError,
 )
+from stormproof.providers import FaultRuleSpec
 from tests.reliability._figures import count
 
 RUNS = int(os.environ.get("STORMPROOF_PAYMENT_RUNS", "30"))
@@ -118,7 +119,7 @@ def random_fault(rng: random.Random, index: int) -> Fault:
     # was charged", as payments-429-retry-after-beyond-deadline expects), so it never comes
     # after the handler: a service that charged and then answered 429 would break that promise.
     apply = "before" if mode == "status" and status == 429 else rng.choice(["before", "after"])
-    spec = HttpFaultSpec(
+    spec = FaultRuleSpec(
         mode=mode,
         count=rng.randint(1, 3),
         method="POST",

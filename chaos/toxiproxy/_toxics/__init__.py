@@ -27,6 +27,7 @@ from stormproof.chaos.toxiproxy._toxics._base import (
     Target,
     ToxicKind,
 )
+from stormproof.chaos.toxiproxy._toxics._witness import Witness
 
 KINDS: dict[str, ToxicKind] = {
     module.KIND.type_name: module.KIND
@@ -43,6 +44,7 @@ __all__ = [
     "Stage",
     "Target",
     "ToxicKind",
+    "Witness",
     "parse_attributes",
 ]
 

@@ -17,6 +17,7 @@ from time import monotonic
 from typing import ClassVar, Protocol
 
 from stormproof.chaos.toxiproxy._toxics._timer import EARLY_MARGIN, Timer
+from stormproof.chaos.toxiproxy._toxics._witness import Witness
 
 # How a stream ends, as the sink carries it out on the destination socket:
 EOF = "eof"  # the source closed cleanly: half-close the destination (FIN)
@@ -63,9 +64,21 @@ class Stage:
         name: The toxic's name.
         active: Result of the toxicity roll; an inactive stage forwards everything.
         next: Where output goes; the link rewires it when toxics are added or removed.
+        witness: The toxic's counters, shared with its stages on other links.
     """
 
-    __slots__ = ("active", "attrs", "link", "name", "next", "out_closed", "rng")
+    __slots__ = (
+        "active",
+        "attrs",
+        "counted",
+        "link",
+        "name",
+        "next",
+        "out_closed",
+        "replaying",
+        "rng",
+        "witness",
+    )
 
     def __init__(
         self,
@@ -76,6 +89,7 @@ class Stage:
         toxicity: float,
         rng: random.Random,
         target: Target,
+        witness: Witness | None = None,
     ) -> None:
         self.link = link
         self.name = name
@@ -83,7 +97,11 @@ class Stage:
         self.rng = rng
         self.next = target
         self.out_closed = False
+        self.witness = witness if witness is not None else Witness()
+        self.counted = False
+        self.replaying = False
         self.active = rng.random() < toxicity
+        self._count_roll()
         self.setup()
         self.configured()
 
@@ -111,11 +129,17 @@ class Stage:
         chunks, end = self.drain()
         self.attrs = attrs
         self.active = self.rng.random() < toxicity
+        self._count_roll()
         self.configured()
-        for chunk in chunks:
-            self.push(chunk)
-        if end is not None:
-            self.end(end)
+        # What the stage held is handed back in again: it was counted when it first came.
+        self.replaying = True
+        try:
+            for chunk in chunks:
+                self.push(chunk)
+            if end is not None:
+                self.end(end)
+        finally:
+            self.replaying = False
 
     def detach(self) -> tuple[list[Chunk], str | None]:
         """Stop; return what must still go downstream (the toxic is being removed)."""
@@ -128,7 +152,23 @@ class Stage:
         """Stop all timers and drop buffered data (the connection is gone)."""
         self.drain()
 
+    def _count_roll(self) -> None:
+        # A link counts once, however many updates re-roll it active.
+        if self.active and not self.counted:
+            self.counted = True
+            self.witness.connections += 1
+
     # -- helpers for subclasses ----------------------------------------------------------
+    def record(self, size: int = 0) -> None:
+        """Witness one action of this toxic touching `size` bytes."""
+        if not self.replaying:
+            self.witness.act(size)
+
+    def record_bytes(self, size: int) -> None:
+        """Witness `size` more bytes held or dropped by an action already counted."""
+        if not self.replaying:
+            self.witness.bytes += size
+
     def emit(self, chunk: Chunk) -> None:
         """Send a chunk on."""
         self.next.push(chunk)
@@ -218,7 +258,15 @@ class TimedStage(Stage):
 
 @dataclass(frozen=True)
 class AttrSpec:
-    """One integer attribute of a toxic type, with the range this server accepts."""
+    """One integer attribute of a toxic type, with the range this server accepts.
+
+    Attributes:
+        name: The attribute's JSON name, e.g. ``latency``.
+        go_type: Its Go type in Toxiproxy (``int64`` or ``int``), named in decode errors.
+        minimum: Smallest accepted value.
+        maximum: Largest accepted value.
+        why: The unit, or why the bound exists, for error messages.
+    """
 
     name: str
     go_type: str = "int64"
@@ -229,7 +277,15 @@ class AttrSpec:
 
 @dataclass(frozen=True)
 class ToxicKind:
-    """A toxic type: its attributes, how to check them, and its stage class."""
+    """A toxic type: its attributes, how to check them, and its stage class.
+
+    Attributes:
+        type_name: The type as the API names it, e.g. ``slow_close``.
+        go_struct: Toxiproxy's Go struct for it, named in decode errors.
+        attrs: Its integer attributes, in Toxiproxy's field order.
+        stage: What runs it on one link (internal).
+        check: A check across attributes; returns a problem or None.
+    """
 
     type_name: str
     go_struct: str

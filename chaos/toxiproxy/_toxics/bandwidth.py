@@ -31,6 +31,7 @@ class BandwidthStage(TimedStage):
         slice_size = rate * 100
         t = max(monotonic(), self.cursor)
         data = chunk.data
+        self.record(len(data))
         if len(data) <= slice_size:
             t += len(data) / per_second
             self.schedule(t, chunk)

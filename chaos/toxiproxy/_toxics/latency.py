@@ -23,6 +23,8 @@ class LatencyStage(TimedStage):
         if jitter > 0:
             # Same distribution as Toxiproxy: uniform in [-jitter, jitter).
             delay += self.rng.randrange(2 * jitter) - jitter
+        if delay > 0:
+            self.record(len(chunk.data))
         due = chunk.ts + delay / 1000.0
         due = max(due, self.last_due)
         self.last_due = due

@@ -23,13 +23,15 @@ class LimitDataStage(Stage):
     def on_data(self, chunk: Chunk) -> None:
         remaining = max(self.attrs["bytes"] - self.transmitted, 0)
         size = len(chunk.data)
-        if remaining < size:
-            self.link.dropped(size - remaining)
+        cut = max(size - remaining, 0)
+        if cut:
+            self.link.dropped(cut)
             chunk = Chunk(chunk.data[:remaining], chunk.ts)
         if chunk.data:
             self.transmitted += len(chunk.data)
             self.emit(chunk)
         if self.attrs["bytes"] - self.transmitted <= 0:
+            self.record(cut)
             self.emit_end(CLOSE)
 
 

@@ -31,10 +31,13 @@ class ResetPeerStage(Stage):
             self.configured()
 
     def _reset(self) -> None:
+        if not self.out_closed:
+            self.record()
         self.emit_end(RESET)
 
     def on_data(self, chunk: Chunk) -> None:
         self.link.dropped(len(chunk.data))
+        self.record_bytes(len(chunk.data))
         self._trigger()
 
     def on_end(self, kind: str) -> None:

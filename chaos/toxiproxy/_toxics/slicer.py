@@ -45,6 +45,9 @@ class SlicerStage(TimedStage):
         data = chunk.data
         delay = self.attrs["delay"] / 1_000_000
         pieces = [Chunk(data[a:b], chunk.ts) for a, b in self.bounds(len(data))]
+        if len(pieces) > 1:
+            # Bytes count as delayed only when the pieces are spaced out.
+            self.record(len(data) if delay > 0 else 0)
         if delay == 0 and not self.queue:
             for piece in pieces:
                 self.emit(piece)

@@ -19,6 +19,8 @@ class SlowCloseStage(Stage):
 
     def on_end(self, kind: str) -> None:
         self.held_end = kind
+        if self.attrs["delay"] > 0:
+            self.record()
         self.timer.arm(monotonic() + self.attrs["delay"] / 1000.0)
 
     def _close_now(self) -> None:

@@ -15,10 +15,19 @@ from stormproof.chaos.toxiproxy._toxics._timer import Timer
 class TimeoutStage(Stage):
     """Drops data; ends the stream once it has been idle for the timeout."""
 
-    __slots__ = ("timer",)
+    __slots__ = ("held", "timer")
 
     def setup(self) -> None:
         self.timer = Timer(self.link.loop, self._expire)
+        self.held = False
+
+    def _witness(self, size: int) -> None:
+        # One action per link: the connection is held (its data swallowed) or dropped.
+        if self.held:
+            self.record_bytes(size)
+        else:
+            self.held = True
+            self.record(size)
 
     def configured(self) -> None:
         self._restart()
@@ -29,10 +38,13 @@ class TimeoutStage(Stage):
             self.timer.arm(monotonic() + timeout / 1000.0)
 
     def _expire(self) -> None:
+        if not self.out_closed:
+            self._witness(0)
         self.emit_end(CLOSE)
 
     def on_data(self, chunk: Chunk) -> None:
         self.link.dropped(len(chunk.data))
+        self._witness(len(chunk.data))
         self._restart()
 
     def drain(self) -> tuple[list[Chunk], str | None]:
