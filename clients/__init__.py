@@ -20,6 +20,7 @@ from stormproof.clients._errors import (
     RateLimitedError,
     ReadTimeoutError,
     RequestValidationError,
+    ResponseTruncatedError,
     ResponseValidationError,
     ServerError,
     ServiceError,
@@ -37,7 +38,7 @@ from stormproof.clients._events import (
 from stormproof.clients._notifications import Notification, NotificationServiceClient
 from stormproof.clients._operation import Operation, RequestModel, ResponseModel
 from stormproof.clients._payments import Payment, PaymentServiceClient, Refund
-from stormproof.clients._policy import BreakerPolicy, ResiliencePolicy, RetryPolicy
+from stormproof.clients._policy import BreakerPolicy, FleetPolicy, ResiliencePolicy, RetryPolicy
 from stormproof.clients._redact import LOGGER_NAME, RedactingFilter
 from stormproof.clients._runtime import Runtime
 from stormproof.clients._users import User, UserPage, UserServiceClient
@@ -57,6 +58,7 @@ __all__ = [
     "DeadlineExceededError",
     "EventListener",
     "FieldProblem",
+    "FleetPolicy",
     "NotFoundError",
     "Notification",
     "NotificationServiceClient",
@@ -72,6 +74,7 @@ __all__ = [
     "RequestValidationError",
     "ResiliencePolicy",
     "ResponseModel",
+    "ResponseTruncatedError",
     "ResponseValidationError",
     "RetryPolicy",
     "Runtime",

@@ -8,6 +8,7 @@ Callers catch the class that matches what they can do about it::
     │   ├── ReadTimeoutError         sent, but no answer within the read timeout
     │   └── DeadlineExceededError    the wall-clock deadline of the whole call ran out
     ├── ServiceUnavailableError       connection refused or reset, or HTTP 502/503/504
+    │   └── ResponseTruncatedError    the connection closed before the whole answer arrived
     ├── ServerError                   any other HTTP 5xx (500, 501, 505, ...)
     ├── CircuitOpenError              failed fast: the breaker is open (see ``retry_after``)
     ├── RateLimitedError              HTTP 429 (see ``retry_after``)
@@ -15,7 +16,8 @@ Callers catch the class that matches what they can do about it::
     │   ├── NotFoundError             HTTP 404
     │   └── ConflictError             HTTP 409
     ├── RequestValidationError        bad arguments, caught before any network call
-    ├── ResponseValidationError       not JSON, wrong content type, schema mismatch, truncated body
+    ├── ResponseValidationError       a whole answer that is unusable: not JSON, wrong content
+    │                                 type or schema (never retried)
     └── PaymentOutcomeUnknownError    a payment call failed ambiguously: it may have happened
 
 Messages say what happened and what to do next. They never contain tokens, card data or
@@ -40,6 +42,7 @@ __all__ = [
     "RateLimitedError",
     "ReadTimeoutError",
     "RequestValidationError",
+    "ResponseTruncatedError",
     "ResponseValidationError",
     "ServerError",
     "ServiceError",
@@ -173,6 +176,19 @@ class ServiceUnavailableError(ServiceError):
         self.retry_after = retry_after
 
 
+class ResponseTruncatedError(ServiceUnavailableError):
+    """The connection closed before the whole answer (status line, headers or body) arrived.
+
+    A network fault after the request was sent: retried when the call is safe to repeat
+    (idempotent, or keyed), never confused with an answer that arrived whole but is unusable.
+    """
+
+    hint = (
+        "The answer was cut off by the connection; the service may have processed the request. "
+        "Retry later (repeating is safe for reads and for calls with an Idempotency-Key)."
+    )
+
+
 class ServerError(ServiceError):
     """The service answered with a 5xx status other than 502/503/504."""
 
@@ -233,11 +249,11 @@ class RequestValidationError(ServiceError, ValueError):
 
 
 class ResponseValidationError(ServiceError):
-    """The answer could not be used: not JSON, wrong content type, wrong schema or truncated."""
+    """The answer arrived whole but could not be used: not JSON, wrong content type or schema."""
 
     hint = (
-        "The service sent a response this client does not understand; it is not retried. "
-        "Check the service version against docs/service-api.md."
+        "The service sent a whole answer this client does not understand (such answers are "
+        "never retried). Check the service version against docs/service-api.md."
     )
 
 

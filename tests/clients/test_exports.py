@@ -28,6 +28,7 @@ DOCUMENTED = {
     "ResiliencePolicy",
     "RetryPolicy",
     "BreakerPolicy",
+    "FleetPolicy",
     "Runtime",
     "testing",
     # events
@@ -47,6 +48,7 @@ DOCUMENTED = {
     "ReadTimeoutError",
     "DeadlineExceededError",
     "ServiceUnavailableError",
+    "ResponseTruncatedError",
     "ServerError",
     "CircuitOpenError",
     "RateLimitedError",
