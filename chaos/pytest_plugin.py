@@ -290,6 +290,8 @@ class ScenarioItem(pytest.Item):
         label_scenario(scenario, state.seed, endpoint.client_url)
         result = self.result = runner.run(scenario)
         state.results.append(result)
+        if result.skip_reason is not None:
+            pytest.skip(result.skip_reason)
         if result.inconclusive:
             summary = f"{INCONCLUSIVE}:\n{result.inconclusive_message()}"
             if state.allow_inconclusive:

@@ -36,6 +36,9 @@ def scorecard_table(results: Sequence[ScenarioResult]) -> Table:
         )  # fmt: skip
     passed = sum(1 for r in results if r.passed)
     table.caption = f"{passed}/{len(results)} scenarios passed"
+    skipped = sum(1 for r in results if r.skip_reason is not None)
+    if skipped:
+        table.caption += f", {skipped} skipped"
     inconclusive = sum(1 for r in results if r.inconclusive)
     if inconclusive:
         table.caption += f", {inconclusive} inconclusive (a fault never fired: nothing proved)"
@@ -53,6 +56,7 @@ _VERDICTS = {
     "passed": "[green]PASS[/green]",
     "failed": "[red]FAIL[/red]",
     "inconclusive": "[yellow]INCONCLUSIVE[/yellow]",
+    "skipped": "[yellow]SKIPPED[/yellow]",
 }
 
 
@@ -60,6 +64,8 @@ def _why(result: ScenarioResult) -> str:
     lead = result.primary
     if lead is not None:
         return lead.category
+    if result.skip_reason is not None:
+        return result.skip_reason
     if result.inconclusive:
         phase, witness = result.unfired[0]
         return f"never fired in '{phase}': {witness.fault}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from stormproof.chaos.runner import _witness as witness
 from stormproof.chaos.runner._environment import ServiceEndpoint
@@ -85,6 +85,17 @@ class FaultInjector:
             self._http = True
             rule_id = faults.add_fault(fault.http.model_dump(mode="json"))
             self._applied.append((fault, rule_id))
+
+    def cannot_apply(self, faults: Iterable[Fault]) -> str | None:
+        """Why some of `faults` cannot be made here (None: all can), checked before a scenario."""
+        if any(isinstance(f, HttpFault) for f in faults) and not isinstance(
+            self._adapter, ProviderFaults
+        ):
+            return (
+                f"needs HTTP faults: not supported by this backend (the {self._endpoint.service} "
+                "provider's adapter cannot make them, and neither can the proxy)"
+            )
+        return None
 
     def _http_faults(self) -> ProviderFaults:
         if not isinstance(self._adapter, ProviderFaults):

@@ -36,7 +36,7 @@ from stormproof.clients import Runtime, ServiceClient
 
 logger = logging.getLogger("stormproof.chaos")
 
-Verdict = Literal["passed", "failed", "inconclusive"]
+Verdict = Literal["passed", "failed", "inconclusive", "skipped"]
 
 
 @dataclass
@@ -49,6 +49,8 @@ class ScenarioResult:
     findings: list[Finding] = field(default_factory=list)
     elapsed_s: float = 0.0
     provider_state: dict[str, Any] = field(default_factory=dict)
+    #: Why the scenario was not run at all (a fault this backend and provider cannot make).
+    skip_reason: str | None = None
     client_log: list[str] = field(default_factory=list)
 
     @property
@@ -60,6 +62,8 @@ class ScenarioResult:
     def verdict(self) -> Verdict:
         """`failed` when an expectation broke; else `inconclusive` when a fault never fired (the
         run proves nothing about the client); else `passed`."""
+        if self.skip_reason is not None:
+            return "skipped"
         if self.findings:
             return "failed"
         return "inconclusive" if self.unfired else "passed"
@@ -147,6 +151,9 @@ class ScenarioRunner:
         endpoint = self.environment.endpoint(scenario.service)
         adapter = self.environment.adapter(scenario.service)
         injector = FaultInjector(self.toxiproxy, endpoint, adapter)
+        result.skip_reason = injector.cannot_apply(f for p in scenario.phases for f in p.faults)
+        if result.skip_reason is not None:
+            return result
         started = time.monotonic()
         try:
             with capture_client_log(scenario.service) as log_lines, collector_paused():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class _ConfigFile(BaseModel):
     pacts: str | None = None
     scenarios: list[str] = Field(default_factory=list)
     backend: str = Field(default="embedded", pattern=r"^(embedded|https?://.+)$")
+    pythonpath: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names(self) -> _ConfigFile:
@@ -81,6 +83,8 @@ class ProjectConfig:
         pacts: The folder of pact files to verify the providers against (None: no contracts).
         scenarios: Scenario files or folders.
         backend: `embedded`, or the URL of a running Toxiproxy.
+        pythonpath: Folders to import the declared clients, apps and adapters from (added to
+            `sys.path`, and to `PYTHONPATH` for the providers' processes, when loaded).
     """
 
     source: Path
@@ -88,6 +92,18 @@ class ProjectConfig:
     pacts: Path | None
     scenarios: tuple[Path, ...]
     backend: str = "embedded"
+    pythonpath: tuple[Path, ...] = ()
+
+    def activate(self) -> ProjectConfig:
+        """Make `pythonpath` importable here and in child processes; returns self."""
+        for folder in reversed(self.pythonpath):
+            if str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
+        if self.pythonpath:
+            known = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+            wanted = [str(p) for p in self.pythonpath if str(p) not in known]
+            os.environ["PYTHONPATH"] = os.pathsep.join([*wanted, *known])
+        return self
 
     @property
     def is_demo(self) -> bool:
@@ -192,6 +208,7 @@ def parse_config(
         pacts=path(parsed.pacts) if parsed.pacts is not None else None,
         scenarios=tuple(path(p) for p in parsed.scenarios),
         backend=parsed.backend,
+        pythonpath=tuple(path(p) for p in parsed.pythonpath),
     )
 
 
@@ -254,6 +271,6 @@ def active_config(
     """The configuration to use: `config` if given, else the one found from `start`, else the
     bundled demo."""
     if config is not None:
-        return load_config(config)
+        return load_config(config).activate()
     found = find_config(start)
-    return load_config(found if found is not None else demo_config_path())
+    return load_config(found if found is not None else demo_config_path()).activate()

@@ -40,7 +40,7 @@ def _scenario(faults: list[dict[str, Any]], calls: list[dict[str, Any]], **extra
 def _any_outcome(times: int = 1) -> dict[str, Any]:
     # The outcome is not what these cases judge: only whether the fault fired.
     outcomes = "ok | ServiceUnavailableError | ReadTimeoutError | DeadlineExceededError"
-    outcomes += " | ResponseValidationError"
+    outcomes += " | ResponseValidationError | ResponseTruncatedError"
     return {**GET_USER, "times": times, "expect": {"outcome": outcomes}}
 
 

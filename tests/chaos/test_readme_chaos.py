@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from stormproof.chaos.scenario import SCENARIO_POLICY, Scenario, ScenarioFileError, load_scenario
+from stormproof.clients import ResiliencePolicy
 
 pytest_plugins = ["pytester"]
 
@@ -43,15 +44,17 @@ def _flat(values: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
-def test_the_readme_lists_every_profile_field_with_its_default():
+def test_the_readme_lists_every_scenario_default_that_differs_from_the_clients():
     paragraph = SECTION[SECTION.index("`profile:` is") :].split("\n\n", 1)[0]
     documented = dict(re.findall(r"`([\w.]+)`\s+\(([\w.]+)\)", paragraph))
-    expected = _flat(dataclasses.asdict(SCENARIO_POLICY))
-    expected["deadline_tolerance_s"] = Scenario.model_fields["deadline_tolerance_s"].default
-    assert set(documented) == set(expected)
-    for name, value in expected.items():
-        text = documented[name]
-        assert (text == str(value).lower()) if isinstance(value, bool) else float(text) == value
+    scenario = _flat(dataclasses.asdict(SCENARIO_POLICY))
+    client = _flat(dataclasses.asdict(ResiliencePolicy()))
+    differs = {name for name, value in scenario.items() if client[name] != value}
+    tolerance = Scenario.model_fields["deadline_tolerance_s"].default
+    assert set(documented) == differs | {"deadline_tolerance_s"}
+    for name in differs:
+        assert float(documented[name]) == scenario[name], name
+    assert float(documented["deadline_tolerance_s"]) == tolerance
 
 
 TYPO_FILE = """\
