@@ -427,15 +427,18 @@ def _mark_interrupted(session: pytest.Session, results_dir: Path) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write Allure categories and environment next to the results; after a Ctrl-C, mark the
     tests it cut short or kept from running as interrupted."""
-    from stormproof.chaos.report import write_results_metadata
+    from stormproof.chaos.report import provider_categories, write_results_metadata
 
     state = _session(session.config)
     results_dir = getattr(session.config.option, "allure_report_dir", None)
-    if results_dir and exitstatus == pytest.ExitCode.INTERRUPTED:
+    if not results_dir:
+        return
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
         _mark_interrupted(session, Path(results_dir))
-    if results_dir and state._environment is not None:
-        write_results_metadata(Path(results_dir), state._environment.describe())
-    elif results_dir:
+    if state._environment is not None:
+        theirs = provider_categories(state._environment.adapters.values())
+        write_results_metadata(Path(results_dir), state._environment.describe(), theirs)
+    else:
         write_results_metadata(Path(results_dir), {"backend": "none (no chaos scenario ran)"})
 
 

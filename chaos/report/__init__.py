@@ -1,6 +1,11 @@
 """Reports: the terminal scorecard, the attempt timeline, and Allure results and HTML."""
 
-from stormproof.chaos.report._allure_files import allurerc, categories, write_results_metadata
+from stormproof.chaos.report._allure_files import (
+    allurerc,
+    categories,
+    provider_categories,
+    write_results_metadata,
+)
 from stormproof.chaos.report._allure_observer import (
     AllureObserver,
     label_contract,
@@ -23,6 +28,7 @@ __all__ = [
     "label_scenario",
     "mark_interrupted",
     "print_scorecard",
+    "provider_categories",
     "record_verification",
     "render_html",
     "scorecard_table",

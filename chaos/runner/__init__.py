@@ -7,6 +7,7 @@ from stormproof.chaos.runner._categories import (
     INCONCLUSIVE,
     INTERRUPTED,
     LEFTOVER_FAULT,
+    SIDE_EFFECTS_RANK,
 )
 from stormproof.chaos.runner._clients import policy_for
 from stormproof.chaos.runner._environment import (
@@ -42,6 +43,7 @@ __all__ = [
     "INCONCLUSIVE",
     "INTERRUPTED",
     "LEFTOVER_FAULT",
+    "SIDE_EFFECTS_RANK",
     "WEAKENINGS",
     "AttemptRecord",
     "BreakerTransition",

@@ -96,7 +96,7 @@ def test_a_fault_with_no_kind_says_which_keys_are_allowed(tmp_path):
 
 def test_an_unknown_service_is_rejected(tmp_path):
     path = _write(tmp_path, "name: x\nservice: billing\ndescription: d\nphases: [{name: p}]\n")
-    with pytest.raises(ScenarioFileError, match="service: Input should be 'users'"):
+    with pytest.raises(ScenarioFileError, match="service: unknown service 'billing'; .* declares"):
         load_scenario(path)
 
 
@@ -139,7 +139,7 @@ phases:
     assert [type(f) for f in faults] == [ToxicFault, ProxyFault, HttpFault]
     assert faults[0].toxic_name == "latency_downstream"
     assert scenario.fault_kinds == ["latency", "outage", "http_429"]
-    assert scenario.effective_severity == "critical"
+    assert scenario.effective_severity == "normal"  # a file says when it is more
 
 
 def test_bounds_from_a_number_and_in_words():
