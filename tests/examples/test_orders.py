@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from contracts.pactfiles import normalise
-from stormproof.chaos.services import load_config
+from stormproof.chaos.services import ProviderAdapter, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "orders"
@@ -208,5 +208,8 @@ def test_everything_the_declaration_names_lives_in_the_example(monkeypatch):
     for value in (declaration.client_class(), declaration.adapter_class()):
         source = Path(sys.modules[value.__module__].__file__ or "")
         assert source.parent == EXAMPLE, f"{value!r} comes from {source}"
+    adapter = declaration.build_adapter("http://127.0.0.1:9")  # built, never called here
+    assert isinstance(adapter, ProviderAdapter)
+    assert set(adapter.SIDE_EFFECTS) == {"orders_created"}
     # Nothing of stormproof's own packages lives in the example's folder or was copied into it.
     assert not [p for p in EXAMPLE.rglob("*") if p.name in {"clients", "chaos", "providers"}]
