@@ -96,6 +96,14 @@ def _declared_providers() -> list[str]:
     return [s.pact_provider for s in services if s.pact_provider]
 
 
+def _relative(path: Path) -> Path:
+    """`path` as the user would write it from here (relative when it is below the cwd)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def _consumers(pact_dir: Path) -> list[str]:
     from stormproof.chaos.pact import read_pact  # noqa: PLC0415
 
@@ -140,7 +148,8 @@ def publish_command(
     if not result.ok:
         raise _fail(f"publishing failed (pact exit status {result.returncode})", 1)
     consumers = ", ".join(_consumers(pact_dir)) or "no consumer"
-    typer.echo(f"published {pact_dir} as {consumers} {the_version} (branch {the_branch or '-'})")
+    shown = _relative(pact_dir)
+    typer.echo(f"published {shown} as {consumers} {the_version} (branch {the_branch or '-'})")
 
 
 @pact_app.command("verify")

@@ -32,6 +32,10 @@ class ReferenceAdapter:
         self.base_url = base_url.rstrip("/")
         self._session = session or requests.Session()
 
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self._session.close()
+
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         url = f"{self.base_url}/_test{path}"
         try:

@@ -347,7 +347,8 @@ def verify_from_broker(
         if missing:
             problem = missing_states_problem(provider, adapter, missing)
             return VerificationResult(provider=provider, passed=False, problems=(problem,))
-        verifier = new_verifier(provider, url, adapter)
+        state_errors: list[str] = []
+        verifier = new_verifier(provider, url, adapter, state_errors)
         if config.token is not None:
             builder = verifier.broker_source(
                 config.base_url, token=config.token, selector=True, use_env=False
@@ -370,4 +371,4 @@ def verify_from_broker(
         builder.build()
         if publish:
             verifier.set_publish_options(version=provider_version, branch=provider_branch)
-        return run_verifier(verifier, provider, url)
+        return run_verifier(verifier, provider, url, state_errors=state_errors)

@@ -11,7 +11,13 @@ from urllib.parse import urlsplit
 from stormproof.chaos.pact._env import ensure_do_not_track
 from stormproof.chaos.pact._files import provider_states, read_pact
 from stormproof.chaos.pact._result import VerificationResult, parse_verifier_results
-from stormproof.chaos.services import ProjectConfig, ProviderAdapter, active_config, launch_provider
+from stormproof.chaos.services import (
+    ProjectConfig,
+    ProviderAdapter,
+    active_config,
+    close_adapter,
+    launch_provider,
+)
 
 if TYPE_CHECKING:
     from pact import Verifier
@@ -43,7 +49,9 @@ def provider_under_test(
         )
     with ExitStack() as stack:
         url = base_url.rstrip("/") if base_url is not None else launch_provider(stack, declaration)
-        yield url, declaration.build_adapter(url)
+        adapter = declaration.build_adapter(url)
+        stack.callback(close_adapter, adapter)
+        yield url, adapter
 
 
 def missing_states_problem(provider: str, adapter: ProviderAdapter, missing: Sequence[str]) -> str:
@@ -56,19 +64,29 @@ def missing_states_problem(provider: str, adapter: ProviderAdapter, missing: Seq
     )
 
 
-def new_verifier(provider: str, base_url: str, adapter: ProviderAdapter) -> Verifier:
-    """A verifier that replays against ``base_url`` and sets states through ``adapter``."""
+def new_verifier(
+    provider: str, base_url: str, adapter: ProviderAdapter, state_errors: list[str] | None = None
+) -> Verifier:
+    """A verifier that replays against ``base_url`` and sets states through ``adapter``.
+
+    A state the adapter fails to set is recorded in ``state_errors``, not raised: pact's verifier
+    would retry a failed state change with back-off for minutes per interaction.
+    """
     ensure_do_not_track()
     from pact import Verifier  # noqa: PLC0415 - loads the Rust FFI
 
     def change_state(
         state: str, action: Literal["setup", "teardown"], parameters: dict[str, Any] | None
     ) -> None:
-        if action == "teardown":
-            # Back to empty: interactions never see each other's data.
-            adapter.reset()
-        elif state:
-            adapter.set_state(state, parameters or {})
+        try:
+            if action == "teardown":
+                # Back to empty: interactions never see each other's data.
+                adapter.reset()
+            elif state:
+                adapter.set_state(state, parameters or {})
+        except Exception as exc:  # the adapter's failure, whatever it is, is reported
+            if state_errors is not None:
+                state_errors.append(f"{action} of {state!r}: {exc}")
 
     url = base_url.rstrip("/")
     verifier = Verifier(provider, host=urlsplit(url).hostname).add_transport(url=url)
@@ -78,7 +96,11 @@ def new_verifier(provider: str, base_url: str, adapter: ProviderAdapter) -> Veri
 
 
 def run_verifier(
-    verifier: Verifier, provider: str, base_url: str, problems: Sequence[str] = ()
+    verifier: Verifier,
+    provider: str,
+    base_url: str,
+    problems: Sequence[str] = (),
+    state_errors: Sequence[str] = (),
 ) -> VerificationResult:
     """Run a configured verifier and judge its report.
 
@@ -97,15 +119,24 @@ def run_verifier(
         verifier.verify()
     except RuntimeError as exc:  # raised on any failure; the details are in the report
         error = exc
+    finally:
+        # pact-python 4.2 shuts its state-callback server down but never closes its listening
+        # socket (a ResourceWarning later): close it here.
+        callback = getattr(verifier, "_state_handler", None)
+        server = getattr(callback, "_server", None)
+        if server is not None:
+            server.server_close()
     raw: dict[str, Any] = verifier.results
     interactions = parse_verifier_results(raw)
     if not interactions:
         found.append("no interaction was verified (empty pacts or none for this provider)")
     failed = any(not i.passed and not i.pending for i in interactions)
-    if any(_STATE_FAILED in m for i in interactions for m in i.mismatches):
+    if state_errors or any(_STATE_FAILED in m for i in interactions for m in i.mismatches):
+        first = f": {state_errors[0]}" if state_errors else ""
         found.append(
-            f"provider states could not be set up for {base_url} through the provider's adapter "
-            "(is the provider running in test mode? are the state's parameters valid?)"
+            f"provider states could not be set up for {base_url} through the provider's "
+            f"adapter{first} (is the provider running in test mode? are the state's parameters "
+            "valid?)"
         )
     if error is not None and not failed:
         found.append(f"the verifier failed: {error}")
@@ -160,7 +191,8 @@ def verify_provider(
         if missing:
             problem = missing_states_problem(provider, adapter, missing)
             return VerificationResult(provider=provider, passed=False, problems=(problem,))
-        verifier = new_verifier(provider, url, adapter)
+        state_errors: list[str] = []
+        verifier = new_verifier(provider, url, adapter, state_errors)
         for path, _ in mine:
             verifier.add_source(path)
-        return run_verifier(verifier, provider, url)
+        return run_verifier(verifier, provider, url, state_errors=state_errors)

@@ -218,7 +218,11 @@ def start_environment(
     Raises:
         ChaosEnvironmentError: something could not be started or reached.
     """
-    from stormproof.chaos.services import DeclarationError, active_config  # noqa: PLC0415
+    from stormproof.chaos.services import (  # noqa: PLC0415
+        DeclarationError,
+        active_config,
+        close_adapter,
+    )
 
     config = config if config is not None else active_config()
     try:
@@ -244,6 +248,8 @@ def start_environment(
                 for name, endpoint in services.items()
                 if name in config.services
             }
+            for adapter in adapters.values():
+                stack.callback(close_adapter, adapter)
             yield ChaosEnvironment(backend, url, version, services, adapters, config)
     except DeclarationError as exc:
         raise ChaosEnvironmentError(str(exc)) from exc

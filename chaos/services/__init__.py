@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from stormproof.chaos.services._declaration import (
         DeclarationError,
         ServiceDeclaration,
+        close_adapter,
         resolve,
     )
     from stormproof.chaos.services._launch import NoProviderError, launch_provider
@@ -47,6 +48,7 @@ _LAZY = {
     "ServiceDeclaration": "_declaration",
     "SideEffect": "_adapter",
     "active_config": "_config",
+    "close_adapter": "_declaration",
     "demo_config_path": "_config",
     "find_config": "_config",
     "launch_provider": "_launch",
@@ -82,6 +84,7 @@ __all__ = [
     "ServiceDeclaration",
     "SideEffect",
     "active_config",
+    "close_adapter",
     "demo_config_path",
     "find_config",
     "launch_provider",

@@ -15,6 +15,13 @@ class DeclarationError(ValueError):
     """A service declaration names something that cannot be found or used."""
 
 
+def close_adapter(adapter: ProviderAdapter) -> None:
+    """Release what an adapter holds, if it has a `close()` (a session, a connection)."""
+    close = getattr(adapter, "close", None)
+    if callable(close):
+        close()
+
+
 def resolve(reference: str, *, what: str) -> Any:
     """The object a `package.module:attribute` reference names.
 
@@ -101,7 +108,7 @@ class ServiceDeclaration:
         return value
 
     def build_adapter(self, base_url: str) -> ProviderAdapter:
-        """The provider adapter for a provider at `base_url`."""
+        """The provider adapter for a provider at `base_url` (close it with `close_adapter`)."""
         # An adapter class is built with the provider's URL (the protocol cannot say so).
         factory = cast(Callable[[str], ProviderAdapter], self.adapter_class())
         return factory(base_url)
