@@ -48,6 +48,10 @@ class OrdersAdapter:
         self.base_url = base_url.rstrip("/")
         self._session = requests.Session()
 
+    def close(self) -> None:
+        """Close the HTTP session (the harness calls it when it is done with the adapter)."""
+        self._session.close()
+
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         url = f"{self.base_url}/_test{path}"
         try:
