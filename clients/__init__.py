@@ -16,6 +16,7 @@ from stormproof.clients._errors import (
     DeadlineExceededError,
     FieldProblem,
     NotFoundError,
+    OutcomeUnknownError,
     PaymentOutcomeUnknownError,
     RateLimitedError,
     ReadTimeoutError,
@@ -36,7 +37,14 @@ from stormproof.clients._events import (
     EventListener,
 )
 from stormproof.clients._notifications import Notification, NotificationServiceClient
-from stormproof.clients._operation import Operation, RequestModel, ResponseModel
+from stormproof.clients._operation import (
+    Email,
+    IdempotencyKey,
+    Operation,
+    RequestModel,
+    ResourceId,
+    ResponseModel,
+)
 from stormproof.clients._payments import Payment, PaymentServiceClient, Refund
 from stormproof.clients._policy import BreakerPolicy, FleetPolicy, ResiliencePolicy, RetryPolicy
 from stormproof.clients._redact import LOGGER_NAME, RedactingFilter
@@ -56,13 +64,16 @@ __all__ = [
     "ConflictError",
     "ConnectTimeoutError",
     "DeadlineExceededError",
+    "Email",
     "EventListener",
     "FieldProblem",
     "FleetPolicy",
+    "IdempotencyKey",
     "NotFoundError",
     "Notification",
     "NotificationServiceClient",
     "Operation",
+    "OutcomeUnknownError",
     "Payment",
     "PaymentOutcomeUnknownError",
     "PaymentServiceClient",
@@ -73,6 +84,7 @@ __all__ = [
     "RequestModel",
     "RequestValidationError",
     "ResiliencePolicy",
+    "ResourceId",
     "ResponseModel",
     "ResponseTruncatedError",
     "ResponseValidationError",

@@ -18,7 +18,8 @@ Callers catch the class that matches what they can do about it::
     ├── RequestValidationError        bad arguments, caught before any network call
     ├── ResponseValidationError       a whole answer that is unusable: not JSON, wrong content
     │                                 type or schema (never retried)
-    └── PaymentOutcomeUnknownError    a payment call failed ambiguously: it may have happened
+    └── OutcomeUnknownError           a keyed call failed ambiguously: it may have happened
+        └── PaymentOutcomeUnknownError    a payment (or refund) that may have happened
 
 Messages say what happened and what to do next. They never contain tokens, card data or
 ``Authorization`` headers: the pipeline builds them from the operation, the status and the
@@ -38,6 +39,7 @@ __all__ = [
     "DeadlineExceededError",
     "FieldProblem",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PaymentOutcomeUnknownError",
     "RateLimitedError",
     "ReadTimeoutError",
@@ -257,7 +259,32 @@ class ResponseValidationError(ServiceError):
     )
 
 
-class PaymentOutcomeUnknownError(ServiceError):
+class OutcomeUnknownError(ServiceError):
+    """A keyed call failed in a way that leaves its outcome unknown.
+
+    The request may have reached the service and been processed before the failure. Reconcile
+    with the ``idempotency_key``: look the result up by it, or repeat the call with the same key
+    (the service replays the original result instead of acting twice). A client raises a
+    subclass naming its own reconciliation (``Operation(outcome_unknown=...)``).
+
+    Attributes:
+        idempotency_key: The key every attempt carried (never None for this error).
+    """
+
+    def __init__(self, detail: str, *, idempotency_key: str, **kwargs: Any) -> None:
+        super().__init__(detail, idempotency_key=idempotency_key, **kwargs)
+
+    @property
+    def hint(self) -> str:  # type: ignore[override]
+        """What to do: reconcile with the idempotency key, never with a new key."""
+        return (
+            f"The call may or may not have taken effect. Reconcile with idempotency key "
+            f"{self.idempotency_key!r}: look the result up by it, or retry with the same "
+            "idempotency_key (never a new one, that could do it twice)."
+        )
+
+
+class PaymentOutcomeUnknownError(OutcomeUnknownError):
     """A payment call failed in a way that leaves its outcome unknown.
 
     The request may have reached the payment service and been processed before the failure.
@@ -268,9 +295,6 @@ class PaymentOutcomeUnknownError(ServiceError):
     Attributes:
         idempotency_key: The key every attempt carried (never None for this error).
     """
-
-    def __init__(self, detail: str, *, idempotency_key: str, **kwargs: Any) -> None:
-        super().__init__(detail, idempotency_key=idempotency_key, **kwargs)
 
     @property
     def hint(self) -> str:  # type: ignore[override]

@@ -25,7 +25,6 @@ from stormproof.clients._errors import (
     ClientRequestError,
     DeadlineExceededError,
     FieldProblem,
-    PaymentOutcomeUnknownError,
     RequestValidationError,
     ServiceError,
 )
@@ -200,9 +199,10 @@ class Pipeline:
         definitive = (
             isinstance(error, ClientRequestError) and error.error_type in _DEFINITIVE_ABOUT_KEY
         )
-        if not (ctx.op.outcome_unknown and ctx.ambiguous and ctx.key and not definitive):
+        unknown = ctx.op.outcome_unknown
+        if unknown is None or not (ctx.ambiguous and ctx.key and not definitive):
             return error
-        return PaymentOutcomeUnknownError(
+        return unknown(
             f"{ctx.op.name} failed ambiguously: {type(error).__name__}: {error.detail}",
             idempotency_key=ctx.key,
             service=self.service,

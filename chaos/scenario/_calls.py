@@ -48,10 +48,15 @@ def error_names() -> list[str]:
 
 
 def _request_model(client: type[ServiceClient], op: str) -> type[BaseModel] | None:
-    module = sys.modules.get(client.__module__)
-    for value in vars(module).values() if module is not None else ():
-        if isinstance(value, Operation) and value.name == op:
-            return value.request
+    # A client declares its operations as `Operation` values in its class or its module (the
+    # bundled clients do the latter); a subclass inherits its parents'.
+    for klass in client.__mro__:
+        module = sys.modules.get(klass.__module__)
+        places = [vars(klass), vars(module) if module is not None else {}]
+        for place in places:
+            for value in place.values():
+                if isinstance(value, Operation) and value.name == op:
+                    return value.request
     return None
 
 

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
 
 from stormproof.clients import (
+    IdempotencyKey,
     Operation,
-    PaymentOutcomeUnknownError,
+    OutcomeUnknownError,
     RequestModel,
+    ResourceId,
     ResponseModel,
     ServiceClient,
-    ServiceError,
 )
-
-_Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
-_Key = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")]
 
 
 class Order(ResponseModel):
@@ -43,38 +41,45 @@ class OrderList(ResponseModel):
     total: int
 
 
-class OrderOutcomeUnknownError(ServiceError):
+class OrderOutcomeUnknownError(OutcomeUnknownError):
     """A create failed in a way that leaves its outcome unknown: the order may exist.
 
     Attributes:
         idempotency_key: The key every attempt carried; repeat the call with it.
     """
 
-    hint = (
-        "The order may or may not have been created. Repeat create_order with the same "
-        "idempotency_key (never a new one, that could create a second order)."
-    )
+    @property
+    def hint(self) -> str:  # type: ignore[override]
+        """What to do: repeat with the same key."""
+        return (
+            "The order may or may not have been created. Repeat create_order with idempotency "
+            f"key {self.idempotency_key!r} (never a new one, that could create a second order)."
+        )
 
 
 class _CreateOrder(RequestModel):
-    customer_id: _Text
-    sku: _Text
+    customer_id: ResourceId
+    sku: ResourceId
     quantity: Annotated[StrictInt, Field(ge=1, le=1000)]
-    idempotency_key: _Key
+    idempotency_key: IdempotencyKey
 
 
 class _OrderId(RequestModel):
-    order_id: _Text
+    order_id: ResourceId
 
 
 class _NoArguments(RequestModel):
     pass
 
 
-# `outcome_unknown` is the pipeline's generic "ambiguous keyed call" switch; the error it raises
-# is named for payments, so `create_order` re-raises it under an orders name.
 _CREATE = Operation(
-    "create_order", "POST", "/orders", _CreateOrder, Order, keyed=True, outcome_unknown=True
+    "create_order",
+    "POST",
+    "/orders",
+    _CreateOrder,
+    Order,
+    keyed=True,
+    outcome_unknown=OrderOutcomeUnknownError,
 )
 _GET = Operation("get_order", "GET", "/orders/{order_id}", _OrderId, Order)
 _LIST = Operation("list_orders", "GET", "/orders", _NoArguments, OrderList)
@@ -107,12 +112,9 @@ class OrdersClient(ServiceClient):
             ServiceError: Another failure; no order was created.
         """
         key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
-        try:
-            return self._call(
-                _CREATE, customer_id=customer_id, sku=sku, quantity=quantity, idempotency_key=key
-            )
-        except PaymentOutcomeUnknownError as error:
-            raise _outcome_unknown(error) from error.cause
+        return self._call(
+            _CREATE, customer_id=customer_id, sku=sku, quantity=quantity, idempotency_key=key
+        )
 
     def get_order(self, order_id: str) -> Order:
         """Fetch an order.
@@ -139,17 +141,3 @@ class OrdersClient(ServiceClient):
             ServiceError: The call failed.
         """
         return self._call(_LIST)
-
-
-def _outcome_unknown(error: PaymentOutcomeUnknownError) -> OrderOutcomeUnknownError:
-    fields: dict[str, Any] = {
-        name: getattr(error, name)
-        for name in ("service", "operation", "attempts", "elapsed_s", "cause", "request_id")
-    }
-    return OrderOutcomeUnknownError(
-        error.detail,
-        idempotency_key=error.idempotency_key,
-        status_code=error.status_code,
-        error_type=error.error_type,
-        **fields,
-    )

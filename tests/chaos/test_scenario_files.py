@@ -96,7 +96,7 @@ def test_a_fault_with_no_kind_says_which_keys_are_allowed(tmp_path):
 
 def test_an_unknown_service_is_rejected(tmp_path):
     path = _write(tmp_path, "name: x\nservice: billing\ndescription: d\nphases: [{name: p}]\n")
-    with pytest.raises(ScenarioFileError, match="service: unknown service 'billing'; .* declares"):
+    with pytest.raises(ScenarioFileError, match=r"service: unknown service 'billing'; .* declares"):
         load_scenario(path)
 
 

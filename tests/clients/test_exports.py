@@ -18,6 +18,10 @@ DOCUMENTED = {
     "Operation",
     "RequestModel",
     "ResponseModel",
+    "Email",
+    "IdempotencyKey",
+    "ResourceId",
+    "OutcomeUnknownError",
     # models
     "User",
     "UserPage",
