@@ -15,8 +15,6 @@ import typer
 if TYPE_CHECKING:
     from stormproof.chaos.pact import BrokerConfig
 
-CONSUMER = "stormproof-clients"
-PROVIDERS = ("users-service", "notifications-service", "payments-service")
 _WIP_DAYS = 30
 
 pact_app = typer.Typer(
@@ -76,12 +74,50 @@ def _branch(given: str | None) -> str | None:
     return given or git_branch()
 
 
+def _project_pacts() -> Path:
+    from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
+
+    try:
+        pacts = active_config().pacts
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    if pacts is None:
+        raise _fail("the project declares no pacts folder: give --pact-dir", 2)
+    return pacts
+
+
+def _declared_providers() -> list[str]:
+    from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
+
+    try:
+        services = active_config().services.values()
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    return [s.pact_provider for s in services if s.pact_provider]
+
+
+def _relative(path: Path) -> Path:
+    """`path` as the user would write it from here (relative when it is below the cwd)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _consumers(pact_dir: Path) -> list[str]:
+    from stormproof.chaos.pact import read_pact  # noqa: PLC0415
+
+    names = {str(read_pact(path)["consumer"]["name"]) for path in sorted(pact_dir.glob("*.json"))}
+    return sorted(names)
+
+
 @pact_app.command("publish")
 def publish_command(
     *,
     pact_dir: Annotated[
-        Path, typer.Option("--pact-dir", help="Folder of pact files to publish.")
-    ] = Path("contracts/pacts"),
+        Path | None,
+        typer.Option("--pact-dir", help="Folder of pact files (default: the project's pacts)."),
+    ] = None,
     version: VersionOption = None,
     branch: BranchOption = None,
     tag: Annotated[
@@ -95,6 +131,7 @@ def publish_command(
     from stormproof.chaos.pact import publish_pacts  # noqa: PLC0415
 
     config = _config()
+    pact_dir = pact_dir or _project_pacts()
     the_version, the_branch = _version(version), _branch(branch)
     try:
         result = publish_pacts(
@@ -110,7 +147,9 @@ def publish_command(
     typer.echo(result.output.rstrip())
     if not result.ok:
         raise _fail(f"publishing failed (pact exit status {result.returncode})", 1)
-    typer.echo(f"published {pact_dir} as {CONSUMER} {the_version} (branch {the_branch or '-'})")
+    consumers = ", ".join(_consumers(pact_dir)) or "no consumer"
+    shown = _relative(pact_dir)
+    typer.echo(f"published {shown} as {consumers} {the_version} (branch {the_branch or '-'})")
 
 
 @pact_app.command("verify")
@@ -118,7 +157,10 @@ def verify_command(
     *,
     provider: Annotated[
         list[str] | None,
-        typer.Option("--provider", help="Provider to verify, repeatable (default: all three)."),
+        typer.Option(
+            "--provider",
+            help="Provider to verify, repeatable (default: every declared pact provider).",
+        ),
     ] = None,
     version: VersionOption = None,
     branch: BranchOption = None,
@@ -157,7 +199,7 @@ def verify_command(
         raise _fail(
             f"--include-wip-since must be a date (YYYY-MM-DD), got {include_wip_since!r}", 2
         ) from None
-    names = provider or list(PROVIDERS)
+    names = provider or _declared_providers()
     if base_url is not None and len(names) != 1:
         raise _fail("--base-url verifies one provider: give exactly one --provider", 2)
     failed = 0
@@ -184,8 +226,11 @@ def verify_command(
 def can_i_deploy_command(
     *,
     pacticipant: Annotated[
-        str, typer.Option("--pacticipant", help="Application to check.")
-    ] = CONSUMER,
+        str | None,
+        typer.Option(
+            "--pacticipant", help="Application to check (default: the consumer of the pacts)."
+        ),
+    ] = None,
     version: VersionOption = None,
     to_environment: Annotated[
         str, typer.Option("--to-environment", help="Environment to deploy to.")
@@ -195,6 +240,12 @@ def can_i_deploy_command(
     from stormproof.chaos.pact import can_i_deploy  # noqa: PLC0415
 
     config = _config()
+    if pacticipant is None:
+        consumers = _consumers(_project_pacts())
+        if len(consumers) != 1:
+            found = ", ".join(consumers) or "none"
+            raise _fail(f"--pacticipant: give the application (consumers found: {found})", 2)
+        pacticipant = consumers[0]
     result = can_i_deploy(
         config, pacticipant, version=_version(version), to_environment=to_environment
     )

@@ -11,7 +11,6 @@ import typer
 
 DEFAULT_OUTPUT = Path("stormproof-out/allure-results")
 DEFAULT_REPORT = Path("stormproof-out/allure-report")
-DEFAULT_PACTS = Path("contracts/pacts")
 
 _INI = """[pytest]
 addopts =
@@ -59,11 +58,19 @@ def run_command(  # typer passes every option by keyword
     ] = None,
     scenarios: Annotated[
         list[Path] | None,
-        typer.Option("--scenarios", help="scenario files or folders (default: the shipped matrix)"),
+        typer.Option("--scenarios", help="scenario files or folders (default: the project's)"),
     ] = None,
     pacts: Annotated[
-        Path, typer.Option(help="pact files to verify the providers against")
-    ] = DEFAULT_PACTS,
+        Path | None,
+        typer.Option(help="pact files to verify the providers against (default: the project's)"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="stormproof.toml or pyproject.toml (default: found from here, else the demo)",
+        ),
+    ] = None,
     no_contracts: Annotated[
         bool, typer.Option("--no-contracts", help="chaos only: skip provider verification")
     ] = False,
@@ -77,6 +84,13 @@ def run_command(  # typer passes every option by keyword
             help="with --environment: seconds to wait for Toxiproxy and the providers to answer",
         ),
     ] = 30.0,  # chaos.runner.DEFAULT_ATTACH_TIMEOUT_S, not imported here to keep --help fast
+    allow_inconclusive: Annotated[
+        bool,
+        typer.Option(
+            "--allow-inconclusive",
+            help="a scenario whose fault never fired is reported, not a failure of the run",
+        ),
+    ] = False,
     weaken: Annotated[
         str | None, typer.Option(hidden=True, help="test only: weaken the clients")
     ] = None,
@@ -85,20 +99,50 @@ def run_command(  # typer passes every option by keyword
     import pytest  # noqa: PLC0415 - keep --help fast
 
     from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415
-    from stormproof.chaos.scenario import ScenarioFileError, default_scenario_dir, load_scenarios  # noqa: PLC0415
+    from stormproof.chaos.scenario import (  # noqa: PLC0415
+        ScenarioFileError,
+        load_scenarios,
+        matches_selection,
+    )
+    from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
 
     if environment is not None and not environment.is_file():
         raise _fail(f"environment file {environment} does not exist")
     if weaken is not None and weaken not in WEAKENINGS:
         raise _fail(f"--weaken must be one of {', '.join(WEAKENINGS)}")
-    roots = scenarios or [default_scenario_dir()]
+    if config is not None and not config.is_file():
+        raise _fail(f"configuration file {config} does not exist")
+    try:
+        project = active_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    roots = scenarios or list(project.scenarios)
+    if not roots:
+        raise _fail(f"{project.source} names no scenarios: add `scenarios = [...]` or --scenarios")
+    loaded = []
     for root in roots:
         if not root.exists():
             raise _fail(f"scenario path {root} does not exist")
         try:
-            load_scenarios(root)
+            loaded += load_scenarios(root, config=project)
         except ScenarioFileError as exc:
             raise _fail(str(exc)) from None
+    if select is not None and not any(matches_selection(s, select) for s in loaded):
+        names = ", ".join(sorted(s.name for s in loaded)) or "none"
+        raise _fail(
+            f"--select {select!r} matches no scenario (it matches a name, service, tag or fault "
+            f"kind; commas separate alternatives). Scenarios: {names}"
+        )
+    if toxiproxy_url is None and project.backend != "embedded":
+        toxiproxy_url = project.backend
+    if environment is None and toxiproxy_url:
+        from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError  # noqa: PLC0415
+
+        try:
+            with ToxiproxyClient(toxiproxy_url) as reachable:
+                reachable.version()
+        except ToxiproxyError as exc:
+            raise _fail(f"the Toxiproxy at {toxiproxy_url} cannot be reached: {exc}") from None
     if environment is not None:
         from stormproof.chaos.runner import ChaosEnvironmentError, wait_until_attached  # noqa: PLC0415
 
@@ -106,11 +150,13 @@ def run_command(  # typer passes every option by keyword
             wait_until_attached(environment, timeout_s=attach_timeout)
         except ChaosEnvironmentError as exc:
             raise _fail(str(exc)) from None
-    args: list[str] = []
+    args: list[str] = ["--stormproof-config", str(project.source)]
+    pacts = pacts or project.pacts
     if not no_contracts:
-        if not pacts.is_dir() or not any(pacts.glob("*.json")):
+        if pacts is None or not pacts.is_dir() or not any(pacts.glob("*.json")):
             raise _fail(
-                f"no pact files in {pacts}: pass --pacts DIR, or --no-contracts for chaos only"
+                f"no pact files in {pacts or 'the project'}: pass --pacts DIR, or --no-contracts "
+                "for chaos only"
             )
         args += ["--stormproof-pacts", str(pacts.resolve()), str(pacts.resolve())]
     for root in roots:
@@ -131,14 +177,30 @@ def run_command(  # typer passes every option by keyword
         args += ["--toxiproxy-url", toxiproxy_url]
     if weaken:
         args += ["--stormproof-weaken", weaken]
+    if allow_inconclusive:
+        args += ["--allow-inconclusive"]
     with tempfile.TemporaryDirectory(prefix="stormproof-run-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)
-        # Node ids read best relative to the folder that holds every scenario and pact file.
-        rootdir = os.path.commonpath([str(p.resolve()) for p in [*roots, pacts, Path.cwd()]])
+        # Test ids read best relative to the folder that holds every scenario and pact file.
+        folders = [*roots, *([pacts] if pacts is not None and not no_contracts else [])]
+        folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in folders]
+        rootdir = os.path.commonpath([str(p) for p in folders])
         code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
+    interrupted = code == pytest.ExitCode.INTERRUPTED
+    if interrupted:
+        typer.secho(
+            "stormproof: interrupted; the report marks the scenarios the interrupt cut short or "
+            "kept from running as broken, category Interrupted",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if not no_html:
         _render(output, report)
+    if interrupted:
+        raise typer.Exit(130)
+    if code == pytest.ExitCode.USAGE_ERROR:
+        raise _fail("the run could not start (see the error above)")
     if code != 0:
         typer.secho("stormproof: the run failed (see the scorecard above)", fg=typer.colors.RED)
         raise typer.Exit(int(code) or 1)

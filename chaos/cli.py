@@ -9,10 +9,11 @@ from __future__ import annotations
 import typer
 
 from stormproof.chaos import __version__
+from stormproof.chaos._cli_init import init_command
 from stormproof.chaos._cli_pact import pact_app
-from stormproof.chaos._cli_providers import providers_command
 from stormproof.chaos._cli_proxy import proxy_command
 from stormproof.chaos._cli_run import report_command, run_command
+from stormproof.providers._cli import providers_command
 
 app = typer.Typer(
     name="stormproof",
@@ -34,6 +35,7 @@ def version() -> None:
     typer.echo(f"stormproof {__version__}")
 
 
+app.command("init")(init_command)
 app.command("providers")(providers_command)
 app.command("run")(run_command)
 app.command("report")(report_command)
@@ -44,3 +46,7 @@ app.add_typer(pact_app, name="pact")
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

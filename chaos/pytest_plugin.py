@@ -12,34 +12,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from stormproof.chaos.report import (
-    AllureObserver,
-    label_contract,
-    label_scenario,
-    print_scorecard,
-    record_verification,
-    write_results_metadata,
-)
-from stormproof.chaos.runner import (
-    HARNESS_ERROR,
-    WEAKENINGS,
-    ChaosEnvironment,
-    ChaosEnvironmentError,
-    ProviderControl,
-    ScenarioResult,
-    ScenarioRunner,
-    Weakening,
-    start_environment,
-)
-from stormproof.chaos.scenario import SCENARIO_SUFFIXES, Scenario, ScenarioFileError, load_scenario
-from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
+from stormproof.chaos._options import SCENARIO_SUFFIXES, WEAKENINGS, Weakening
+
+# Only pytest is imported at start-up: every pytest session of an environment with stormproof
+# installed loads this plugin, chaos or not. The harness loads when a chaos item or fixture is used.
+if TYPE_CHECKING:
+    from stormproof.chaos.report import TestIdentity
+    from stormproof.chaos.runner import ChaosEnvironment, ScenarioResult, ScenarioRunner
+    from stormproof.chaos.scenario import Scenario
+    from stormproof.chaos.services import ProjectConfig
+    from stormproof.chaos.toxiproxy import ToxiproxyClient
 
 _CHAOS_SUFFIXES = tuple(f".chaos{suffix}" for suffix in SCENARIO_SUFFIXES)
 
@@ -52,6 +41,10 @@ class ScenarioBrokenError(RuntimeError):
     """The harness could not run the scenario (not the client's fault)."""
 
 
+class ScenarioInconclusiveError(RuntimeError):
+    """A fault of the scenario never fired: the run proves nothing about the client."""
+
+
 class _ChaosSession:
     """Session state: the lazily started environment and every scenario result."""
 
@@ -59,12 +52,30 @@ class _ChaosSession:
         self.config = config
         self.seed: int = config.getoption("stormproof_seed")
         self.weaken: Weakening | None = config.getoption("stormproof_weaken")
+        self.allow_inconclusive: bool = config.getoption("stormproof_allow_inconclusive")
         self.results: list[ScenarioResult] = []
+        self.started: set[str] = set()
+        self.finished: set[str] = set()
         self._stack = ExitStack()
         self._environment: ChaosEnvironment | None = None
         self._start_error: str | None = None
+        self._project: ProjectConfig | None = None
+
+    def project(self) -> ProjectConfig:
+        """The project's stormproof configuration (`--stormproof-config`, else the one found from
+        pytest's root folder, else the bundled demo)."""
+        from stormproof.chaos.services import active_config
+
+        if self._project is None:
+            given = self.config.getoption("stormproof_config")
+            self._project = active_config(given, start=self.config.rootpath)
+        return self._project
 
     def environment(self) -> ChaosEnvironment:
+        from stormproof.chaos.runner import HARNESS_ERROR, ChaosEnvironmentError, start_environment
+        from stormproof.chaos.services import ConfigError
+        from stormproof.chaos.toxiproxy import ToxiproxyError
+
         # A start that failed is not tried again for every scenario: each one reports it at once.
         if self._start_error is not None:
             raise ScenarioBrokenError(self._start_error)
@@ -74,17 +85,22 @@ class _ChaosSession:
             try:
                 self._environment = self._stack.enter_context(
                     start_environment(
+                        config=self.project(),
+                        in_process=self.config.getoption("stormproof_in_process"),
                         seed=self.seed,
                         toxiproxy_url=None if environment_file else toxiproxy_url,
                         environment_file=environment_file,
                     )
                 )
-            except (ChaosEnvironmentError, ToxiproxyError, OSError) as exc:
+            except (ChaosEnvironmentError, ConfigError, ToxiproxyError, OSError) as exc:
                 self._start_error = f"{HARNESS_ERROR}: the chaos environment did not start: {exc}"
                 raise ScenarioBrokenError(self._start_error) from exc
         return self._environment
 
     def runner(self) -> ScenarioRunner:
+        from stormproof.chaos.report import AllureObserver
+        from stormproof.chaos.runner import ScenarioRunner
+
         return ScenarioRunner(
             self.environment(), seed=self.seed, observer=AllureObserver(), weaken=self.weaken
         )
@@ -113,6 +129,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="use this running Toxiproxy instead of the embedded one (default: $TOXIPROXY_URL)",
     )
     group.addoption(
+        "--stormproof-config",
+        default=None,
+        help="the project's stormproof.toml or pyproject.toml (default: found from the rootdir)",
+    )
+    group.addoption(
+        "--stormproof-in-process",
+        action="store_true",
+        default=False,
+        help="run the embedded proxy and providers in threads of this process, not children",
+    )
+    group.addoption(
         "--stormproof-environment",
         default=None,
         help="attach to the proxy and providers described by this environment file",
@@ -133,6 +160,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--stormproof-select",
         default=None,
         help="run only scenarios whose name, service or tag contains this text",
+    )
+    group.addoption(
+        "--allow-inconclusive",
+        dest="stormproof_allow_inconclusive",
+        action="store_true",
+        default=False,
+        help="a scenario whose fault never fired is skipped instead of failing the run",
     )
     group.addoption(
         "--stormproof-weaken",
@@ -185,24 +219,35 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Apply `--stormproof-select` to scenario items."""
+    """Apply `--stormproof-select` to scenario items; a selection that matches none is an error."""
+    from stormproof.chaos.scenario import matches_selection
+
     text = config.getoption("stormproof_select")
     if not text:
         return
-    needles = [part.strip().lower() for part in text.split(",") if part.strip()]
-    keep: list[pytest.Item] = []
-    drop: list[pytest.Item] = []
-    for item in items:
-        if isinstance(item, ScenarioItem):
-            scenario = item.scenario
-            haystack = [scenario.name, scenario.service, *scenario.tags, *scenario.fault_kinds]
-            hit = any(needle in value.lower() for needle in needles for value in haystack)
-            (keep if hit else drop).append(item)
-        else:
-            keep.append(item)
+    scenarios = [item for item in items if isinstance(item, ScenarioItem)]
+    drop = [item for item in scenarios if not matches_selection(item.scenario, text)]
+    if (scenarios and len(drop) == len(scenarios)) or not scenarios:
+        names = ", ".join(sorted(item.scenario.name for item in scenarios)) or "none collected"
+        raise pytest.UsageError(
+            f"--stormproof-select {text!r} matches no scenario (it matches a name, service, tag "
+            f"or fault kind; commas separate alternatives). Scenarios: {names}"
+        )
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+        items[:] = [item for item in items if item not in drop]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the chaos environment before any test runs when scenarios were collected, so a
+    backend that cannot be reached is one clear error instead of one per scenario."""
+    if session.config.option.collectonly:
+        return
+    if any(isinstance(item, ScenarioItem) for item in session.items):
+        try:
+            _session(session.config).environment()
+        except ScenarioBrokenError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 class ScenarioFile(pytest.File):
@@ -210,9 +255,12 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[ScenarioItem]:
         """Load and validate the file; a bad file is a collection error naming file and field."""
+        from stormproof.chaos.scenario import ScenarioFileError, load_scenario
+        from stormproof.chaos.services import ConfigError
+
         try:
-            scenario = load_scenario(self.path)
-        except ScenarioFileError as exc:
+            scenario = load_scenario(self.path, config=_session(self.config).project())
+        except (ScenarioFileError, ConfigError) as exc:
             raise self.CollectError(str(exc)) from None
         yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
 
@@ -232,6 +280,9 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the scenario; raise `ScenarioFailedError` when an expectation did not hold."""
+        from stormproof.chaos.report import label_scenario
+        from stormproof.chaos.runner import HARNESS_ERROR, INCONCLUSIVE
+
         state = _session(self.config)
         scenario = self.scenario
         runner = state.runner()
@@ -239,6 +290,13 @@ class ScenarioItem(pytest.Item):
         label_scenario(scenario, state.seed, endpoint.client_url)
         result = self.result = runner.run(scenario)
         state.results.append(result)
+        if result.skip_reason is not None:
+            pytest.skip(result.skip_reason)
+        if result.inconclusive:
+            summary = f"{INCONCLUSIVE}:\n{result.inconclusive_message()}"
+            if state.allow_inconclusive:
+                pytest.skip(summary)
+            raise ScenarioInconclusiveError(summary)
         lead = result.primary
         if lead is None:
             return
@@ -254,6 +312,8 @@ class ScenarioItem(pytest.Item):
         style: Any = None,
     ) -> str:
         """All findings of a failed scenario, without a traceback."""
+        if isinstance(excinfo.value, ScenarioInconclusiveError):
+            return f"scenario {self.scenario.name} ({self.path}):\n{excinfo.value}"
         if isinstance(excinfo.value, ScenarioFailedError | ScenarioBrokenError):
             found = str(excinfo.value) if self.result is None else self.result.failure_message()
             return f"scenario {self.scenario.name} ({self.path}):\n{found}"
@@ -269,7 +329,7 @@ class PactFile(pytest.File):
 
     def collect(self) -> Iterator[ContractItem]:
         """One item that verifies the pact's provider against this file."""
-        from stormproof.chaos.pact import read_pact  # noqa: PLC0415 - pact loads its FFI on import
+        from stormproof.chaos.pact import read_pact
 
         try:
             provider = str(read_pact(self.path)["provider"]["name"])
@@ -289,10 +349,12 @@ class ContractItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the Pact verifier; fail naming each broken interaction and field."""
-        from stormproof.chaos.pact import verify_provider  # noqa: PLC0415 - pact loads its FFI on import
+        from stormproof.chaos.pact import verify_provider
+        from stormproof.chaos.report import label_contract, record_verification
 
         label_contract(self.provider, self.path.name)
-        result = verify_provider(self.provider, [self.path])
+        project = _session(self.config).project()
+        result = verify_provider(self.provider, [self.path], config=project)
         record_verification(result)
         if not result.passed:
             raise ContractBrokenError(f"Pact verification failed: {result.summary()}")
@@ -318,19 +380,65 @@ class ContractBrokenError(AssertionError):
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print the scorecard after a run that included scenarios."""
+    from stormproof.chaos.report import print_scorecard
+
     state = _session(terminalreporter.config)
     if state.results:
         terminalreporter.write_line("")
         print_scorecard(state.results)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write Allure categories and environment next to the results."""
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Remember which tests started and which ended (to mark an interrupted run)."""
+    state = _session(item.config)
+    state.started.add(item.nodeid)
+    outcome = yield
+    state.finished.add(item.nodeid)
+    return outcome
+
+
+def _identity(item: pytest.Item) -> TestIdentity:
+    from allure_pytest.utils import allure_full_name, get_history_id
+
+    from stormproof.chaos.report import TestIdentity
+
+    full_name = allure_full_name(item)
+    labels: list[tuple[str, str]] = [("framework", "pytest")]
+    if isinstance(item, ScenarioItem):
+        scenario = item.scenario
+        labels += [("epic", scenario.service), ("feature", ", ".join(scenario.fault_kinds))]
+        labels += [("story", scenario.name)]
+    elif isinstance(item, ContractItem):
+        labels += [("epic", "contracts"), ("feature", item.provider)]
+    return TestIdentity(item.name, full_name, get_history_id(full_name, [], {}), tuple(labels))
+
+
+def _mark_interrupted(session: pytest.Session, results_dir: Path) -> None:
+    from stormproof.chaos.report import mark_interrupted
+
+    state = _session(session.config)
+    unfinished = [item for item in session.items if item.nodeid not in state.finished]
+    cut_short = [_identity(i) for i in unfinished if i.nodeid in state.started]
+    not_run = [_identity(i) for i in unfinished if i.nodeid not in state.started]
+    mark_interrupted(results_dir, cut_short=cut_short, not_run=not_run)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write Allure categories and environment next to the results; after a Ctrl-C, mark the
+    tests it cut short or kept from running as interrupted."""
+    from stormproof.chaos.report import provider_categories, write_results_metadata
+
     state = _session(session.config)
     results_dir = getattr(session.config.option, "allure_report_dir", None)
-    if results_dir and state._environment is not None:
-        write_results_metadata(Path(results_dir), state._environment.describe())
-    elif results_dir:
+    if not results_dir:
+        return
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        _mark_interrupted(session, Path(results_dir))
+    if state._environment is not None:
+        theirs = provider_categories(state._environment.adapters.values())
+        write_results_metadata(Path(results_dir), state._environment.describe(), theirs)
+    else:
         write_results_metadata(Path(results_dir), {"backend": "none (no chaos scenario ran)"})
 
 
@@ -340,23 +448,58 @@ def chaos_environment(pytestconfig: pytest.Config) -> ChaosEnvironment:
     return _session(pytestconfig).environment()
 
 
-@pytest.fixture(scope="session")
-def toxiproxy(chaos_environment: ChaosEnvironment) -> ToxiproxyClient:
-    """A Toxiproxy API client for the environment's proxy."""
-    return ToxiproxyClient(chaos_environment.toxiproxy_url)
+def _roll_back(environment: ChaosEnvironment, toxiproxy: ToxiproxyClient) -> list[str]:
+    """Remove every toxic, re-enable every proxy, clear provider faults; say what was left."""
+    from stormproof.chaos.services import ProviderFaults
+
+    left: list[str] = []
+    for name, endpoint in environment.services.items():
+        for toxic in toxiproxy.toxics(endpoint.proxy):
+            left.append(f"toxic {toxic.name} on proxy {endpoint.proxy}")
+            toxiproxy.remove_toxic(endpoint.proxy, toxic.name)
+        if not toxiproxy.get_proxy(endpoint.proxy).enabled:
+            left.append(f"proxy {endpoint.proxy} disabled")
+            toxiproxy.update_proxy(endpoint.proxy, enabled=True)
+        adapter = environment.adapters.get(name)
+        if isinstance(adapter, ProviderFaults):
+            rules = adapter.active_faults()
+            left += [f"{name} provider fault {dict(rule)}" for rule in rules]
+            if rules:
+                adapter.clear_faults()
+    return left
+
+
+@pytest.fixture
+def toxiproxy(
+    request: pytest.FixtureRequest, chaos_environment: ChaosEnvironment
+) -> Iterator[ToxiproxyClient]:
+    """A Toxiproxy API client for the environment's proxy.
+
+    After the test every toxic is removed, every proxy enabled and every provider fault cleared.
+    What the test left behind also fails it (a leftover would change the next test), unless it
+    asked for that clean-up with `chaos_rollback`.
+    """
+    from stormproof.chaos.runner import LEFTOVER_FAULT
+    from stormproof.chaos.toxiproxy import ToxiproxyClient
+
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as client:
+        yield client
+        left = _roll_back(chaos_environment, client)
+    if left and "chaos_rollback" not in request.fixturenames:
+        pytest.fail(
+            f"{LEFTOVER_FAULT}: the test left {'; '.join(left)} (removed now; use the "
+            "`chaos_rollback` fixture to have them removed on purpose)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
 def chaos_rollback(
     chaos_environment: ChaosEnvironment, toxiproxy: ToxiproxyClient
-) -> Iterator[ChaosEnvironment]:
-    """After the test: remove every toxic, re-enable every proxy, clear provider faults."""
-    yield chaos_environment
-    for endpoint in chaos_environment.services.values():
-        for toxic in toxiproxy.toxics(endpoint.proxy):
-            toxiproxy.remove_toxic(endpoint.proxy, toxic.name)
-        toxiproxy.update_proxy(endpoint.proxy, enabled=True)
-        ProviderControl(endpoint.provider_url).clear_faults()
+) -> ChaosEnvironment:
+    """The environment, rolled back after the test without failing it: every toxic removed,
+    every proxy enabled, every provider fault cleared (the `toxiproxy` fixture does it)."""
+    return chaos_environment
 
 
 @pytest.fixture
@@ -368,10 +511,12 @@ def run_scenario(
     state = _session(pytestconfig)
 
     def run(spec: Scenario | dict[str, Any] | str | Path) -> ScenarioResult:
+        from stormproof.chaos.scenario import Scenario, load_scenario, parse_scenario
+
         if isinstance(spec, Scenario):
             scenario = spec
         elif isinstance(spec, dict):
-            scenario = Scenario.model_validate(spec)
+            scenario = parse_scenario(spec)
         else:
             scenario = load_scenario(spec)
         result = state.runner().run(scenario)

@@ -16,10 +16,12 @@ from stormproof.clients._errors import (
     DeadlineExceededError,
     FieldProblem,
     NotFoundError,
+    OutcomeUnknownError,
     PaymentOutcomeUnknownError,
     RateLimitedError,
     ReadTimeoutError,
     RequestValidationError,
+    ResponseTruncatedError,
     ResponseValidationError,
     ServerError,
     ServiceError,
@@ -35,8 +37,16 @@ from stormproof.clients._events import (
     EventListener,
 )
 from stormproof.clients._notifications import Notification, NotificationServiceClient
+from stormproof.clients._operation import (
+    Email,
+    IdempotencyKey,
+    Operation,
+    RequestModel,
+    ResourceId,
+    ResponseModel,
+)
 from stormproof.clients._payments import Payment, PaymentServiceClient, Refund
-from stormproof.clients._policy import BreakerPolicy, ResiliencePolicy, RetryPolicy
+from stormproof.clients._policy import BreakerPolicy, FleetPolicy, ResiliencePolicy, RetryPolicy
 from stormproof.clients._redact import LOGGER_NAME, RedactingFilter
 from stormproof.clients._runtime import Runtime
 from stormproof.clients._users import User, UserPage, UserServiceClient
@@ -54,11 +64,16 @@ __all__ = [
     "ConflictError",
     "ConnectTimeoutError",
     "DeadlineExceededError",
+    "Email",
     "EventListener",
     "FieldProblem",
+    "FleetPolicy",
+    "IdempotencyKey",
     "NotFoundError",
     "Notification",
     "NotificationServiceClient",
+    "Operation",
+    "OutcomeUnknownError",
     "Payment",
     "PaymentOutcomeUnknownError",
     "PaymentServiceClient",
@@ -66,8 +81,12 @@ __all__ = [
     "ReadTimeoutError",
     "RedactingFilter",
     "Refund",
+    "RequestModel",
     "RequestValidationError",
     "ResiliencePolicy",
+    "ResourceId",
+    "ResponseModel",
+    "ResponseTruncatedError",
     "ResponseValidationError",
     "RetryPolicy",
     "Runtime",

@@ -41,6 +41,10 @@ class ServiceClient:
             token: Bearer token sent as ``Authorization`` (never logged).
             on_event: Listener for attempt, call and breaker events.
             runtime: Clock, sleep and randomness (``stormproof.clients.testing``: instant ones).
+
+        Raises:
+            ValueError: The token cannot be sent in a header (a line break, a control character
+                or a character outside Latin-1); the message never shows it.
         """
         self.policy = policy if policy is not None else ResiliencePolicy.from_env(self.service)
         self._pipeline = Pipeline(
@@ -84,7 +88,7 @@ class ServiceClient:
         self._pipeline.remove_listener(listener)
 
     def close(self) -> None:
-        """Close pooled connections; the client must not be used afterwards."""
+        """Close pooled connections and forget the token; the client must not be used again."""
         self._pipeline.close()
 
     def __enter__(self) -> Self:

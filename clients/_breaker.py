@@ -6,6 +6,12 @@ memory storage, its open/half_open/close transitions and its listeners), while a
 outcome recording are two short critical sections around the request. Half-open admits at most
 ``half_open_max_calls`` trial calls in flight; ``success_threshold`` successes close it, any
 failure reopens it. The reset timeout runs on the injectable runtime clock.
+
+What opens it is the policy's window (``stormproof.clients._window``): pybreaker's failure
+counter in consecutive mode, the failure and slow-call rates of a count or time window
+otherwise. With fleet state on, the counts and the open/closed state live on Redis too
+(``stormproof.clients._fleet``): the fleet's numbers decide while Redis answers, the local ones
+(always kept) while it does not. Redis is never called under the breaker's lock.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from dataclasses import dataclass
 import pybreaker
 
 from stormproof.clients._events import BreakerEvent, BreakerState
+from stormproof.clients._fleet import FleetBreaker, FleetLink, Unavailable
 from stormproof.clients._policy import BreakerPolicy
+from stormproof.clients._window import CountWindow, Tally, TimeBuckets, code
 
 __all__ = ["Admission", "Breaker", "Verdict"]
 
@@ -73,14 +81,16 @@ class Breaker:
         policy: BreakerPolicy,
         clock: Callable[[], float],
         on_change: Callable[[BreakerEvent], None],
+        link: FleetLink | None = None,
     ) -> None:
         """Create a closed breaker.
 
         Args:
             service: Service name, for events.
             policy: Thresholds and timeouts.
-            clock: Runtime clock for the reset timeout.
+            clock: Runtime clock for the reset timeout and the time window.
             on_change: Called with each state change, outside the breaker's lock.
+            link: Redis link of the fleet, when fleet state is on.
         """
         self._service = service
         self._policy = policy
@@ -100,6 +110,14 @@ class Breaker:
         self._probes = 0
         self._generation = 0
         self._pending: list[BreakerEvent] = []
+        self._count = CountWindow(policy.window_size) if policy.window == "count" else None
+        self._time = TimeBuckets(policy.window_s, 3) if policy.window == "time" else None
+        self._fleet = (
+            FleetBreaker(link, policy.window, policy.window_size, policy.window_s)
+            if link is not None and policy.enabled
+            else None
+        )
+        self._fleet_opened: int | None = None  # when the fleet's breaker opened, last we saw
 
     @property
     def state(self) -> BreakerState:
@@ -114,6 +132,8 @@ class Breaker:
         """
         if not self._policy.enabled:
             return Admission(allowed=True)
+        if self._fleet is not None:
+            self._sync()
         if self._storage.state == pybreaker.STATE_CLOSED:
             return Admission(allowed=True, generation=self._generation)
         with self._lock:
@@ -135,46 +155,156 @@ class Breaker:
         self._probes += 1
         return Admission(allowed=True, probe=True, generation=self._generation)
 
-    def record(self, admission: Admission, verdict: Verdict) -> None:
+    def record(self, admission: Admission, verdict: Verdict, elapsed_s: float = 0.0) -> None:
         """Record the outcome of an admitted attempt.
 
         Args:
             admission: What :meth:`admit` returned for the attempt.
             verdict: What the outcome means for the breaker.
+            elapsed_s: How long the attempt took (slow-call rate of the windows).
         """
         if not self._policy.enabled:
             return
+        if verdict is Verdict.NEUTRAL and not admission.probe:
+            return
+        windowed = self._policy.window != "consecutive"
         if (
             not admission.probe
-            and verdict is not Verdict.FAILURE
-            and (verdict is Verdict.NEUTRAL or self._storage.counter == 0)
+            and verdict is Verdict.SUCCESS
+            and not windowed
+            and self._fleet is None
+            and self._storage.counter == 0
         ):
             return  # the hot path: a success with no failures to forget takes no lock
+        fleet: Tally | int | Unavailable | None = None
+        if self._fleet is not None and not admission.probe and verdict is not Verdict.NEUTRAL:
+            fleet = self._fleet_record(verdict, elapsed_s)
         with self._lock:
-            self._record_locked(admission, verdict)
+            opened = self._record_locked(admission, verdict, elapsed_s, fleet)
+        if opened is not None and self._fleet is not None:
+            self._fleet_transition(opened)
         self._flush()
 
-    def _record_locked(self, admission: Admission, verdict: Verdict) -> None:
+    def _fleet_record(self, verdict: Verdict, elapsed_s: float) -> Tally | int | Unavailable:
+        assert self._fleet is not None
+        failed = verdict is Verdict.FAILURE
+        if self._policy.window == "consecutive":
+            if failed:
+                return self._fleet.fail()
+            self._fleet.succeed()
+            return 0
+        slow = elapsed_s >= self._policy.slow_call_duration_s
+        return self._fleet.add(code(failed=failed, slow=slow))
+
+    def _record_locked(
+        self,
+        admission: Admission,
+        verdict: Verdict,
+        elapsed_s: float,
+        fleet: Tally | int | Unavailable | None,
+    ) -> bool | None:
+        """Apply the outcome; return True/False when the breaker opened/closed, else None."""
         if admission.generation != self._generation:
-            return  # admitted before the last state change: its news is stale
+            return None  # admitted before the last state change: its news is stale
         if admission.probe:
             self._probes -= 1
             if verdict is Verdict.FAILURE:
                 self._open()
-            elif verdict is Verdict.SUCCESS:
+                return True
+            if verdict is Verdict.SUCCESS:
                 self._storage.increment_success_counter()
                 if self._storage.success_counter >= self._policy.success_threshold:
-                    self._transition(self._cb.close)
-            return
-        if verdict is Verdict.SUCCESS:
-            self._storage.reset_counter()
-        elif verdict is Verdict.FAILURE:
-            self._storage.increment_counter()
-            if self._storage.counter >= self._policy.failure_threshold:
+                    self._close()
+                    return False
+            return None
+        failed = verdict is Verdict.FAILURE
+        if self._policy.window == "consecutive":
+            if failed:
+                self._storage.increment_counter()
+            else:
+                self._storage.reset_counter()
+            run = fleet if isinstance(fleet, int) else self._storage.counter
+            if failed and run >= self._policy.failure_threshold:
                 self._open()
+                return True
+            return None
+        slow = elapsed_s >= self._policy.slow_call_duration_s
+        local = self._add_local(code(failed=failed, slow=slow))
+        # Every outcome is checked: a success can bring the window up to minimum_calls.
+        if self._trips(fleet if isinstance(fleet, Tally) else local):
+            self._open()
+            return True
+        return None
+
+    def _add_local(self, outcome: int) -> Tally:
+        if self._count is not None:
+            return self._count.add(outcome)
+        assert self._time is not None
+        now = self._clock()
+        self._time.add(now, (1, (outcome >> 1) & 1, (outcome >> 2) & 1))
+        total, failures, slow = self._time.sums(now)
+        return Tally(total, failures, slow)
+
+    def _trips(self, tally: Tally) -> bool:
+        policy = self._policy
+        if tally.total < policy.minimum_calls:
+            return False
+        return (
+            tally.failures >= policy.failure_rate_threshold * tally.total
+            or tally.slow >= policy.slow_call_rate_threshold * tally.total
+        )
+
+    def _reset_window(self) -> None:
+        self._storage.reset_counter()
+        if self._count is not None:
+            self._count.reset()
+        if self._time is not None:
+            self._time.reset()
+
+    def _close(self) -> None:
+        self._reset_window()
+        self._transition(self._cb.close)
+
+    # ----------------------------------------------------------------- the fleet's view
+
+    def _fleet_transition(self, opened: bool) -> None:
+        assert self._fleet is not None
+        if opened:
+            when = self._fleet.open()
+            # Unknown to the fleet if Redis is away: then a "closed" read must not close it here.
+            self._fleet_opened = None if isinstance(when, Unavailable) else when
+        else:
+            self._fleet.close()
+            self._fleet_opened = None
+
+    def _sync(self) -> None:
+        """Follow the fleet: open when another process opened it, close when one closed it."""
+        assert self._fleet is not None
+        seen = self._fleet.read()
+        if isinstance(seen, Unavailable):
+            return
+        last = self._fleet_opened
+        self._fleet_opened = None if seen is None else seen[0]
+        state = self._storage.state
+        if seen is None:
+            if state == pybreaker.STATE_CLOSED or last is None:
+                return  # closed here too, or opened here while Redis was away: keep it
+            with self._lock:
+                if self._storage.state != pybreaker.STATE_CLOSED:
+                    self._close()
+        else:
+            opened, age = seen
+            if state == pybreaker.STATE_CLOSED or opened != last:  # opened (again) elsewhere
+                with self._lock:
+                    self._opened_at = self._clock() - age
+                    if self._storage.state != pybreaker.STATE_OPEN:
+                        self._reset_window()
+                        self._transition(self._cb.open)
+        self._flush()
 
     def _open(self) -> None:
         self._opened_at = self._clock()
+        self._reset_window()
         self._transition(self._cb.open)
 
     def _transition(self, change: Callable[[], object]) -> None:

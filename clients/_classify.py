@@ -28,6 +28,7 @@ from stormproof.clients._errors import (
     NotFoundError,
     RateLimitedError,
     ReadTimeoutError,
+    ResponseTruncatedError,
     ResponseValidationError,
     ServerError,
     ServiceError,
@@ -185,7 +186,7 @@ def truncated_outcome(detail: str, info: AttemptInfo, cause: BaseException | Non
     Returns:
         The classified outcome.
     """
-    error = ResponseValidationError(
+    error = ResponseTruncatedError(
         f"{detail} (the connection closed early)", **info.error_kwargs(cause)
     )
     return Outcome(error, retryable=info.retry_safe, ambiguous=True, verdict=Verdict.FAILURE)

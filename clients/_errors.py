@@ -8,6 +8,7 @@ Callers catch the class that matches what they can do about it::
     │   ├── ReadTimeoutError         sent, but no answer within the read timeout
     │   └── DeadlineExceededError    the wall-clock deadline of the whole call ran out
     ├── ServiceUnavailableError       connection refused or reset, or HTTP 502/503/504
+    │   └── ResponseTruncatedError    the connection closed before the whole answer arrived
     ├── ServerError                   any other HTTP 5xx (500, 501, 505, ...)
     ├── CircuitOpenError              failed fast: the breaker is open (see ``retry_after``)
     ├── RateLimitedError              HTTP 429 (see ``retry_after``)
@@ -15,8 +16,10 @@ Callers catch the class that matches what they can do about it::
     │   ├── NotFoundError             HTTP 404
     │   └── ConflictError             HTTP 409
     ├── RequestValidationError        bad arguments, caught before any network call
-    ├── ResponseValidationError       not JSON, wrong content type, schema mismatch, truncated body
-    └── PaymentOutcomeUnknownError    a payment call failed ambiguously: it may have happened
+    ├── ResponseValidationError       a whole answer that is unusable: not JSON, wrong content
+    │                                 type or schema (never retried)
+    └── OutcomeUnknownError           a keyed call failed ambiguously: it may have happened
+        └── PaymentOutcomeUnknownError    a payment (or refund) that may have happened
 
 Messages say what happened and what to do next. They never contain tokens, card data or
 ``Authorization`` headers: the pipeline builds them from the operation, the status and the
@@ -36,10 +39,12 @@ __all__ = [
     "DeadlineExceededError",
     "FieldProblem",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PaymentOutcomeUnknownError",
     "RateLimitedError",
     "ReadTimeoutError",
     "RequestValidationError",
+    "ResponseTruncatedError",
     "ResponseValidationError",
     "ServerError",
     "ServiceError",
@@ -173,6 +178,19 @@ class ServiceUnavailableError(ServiceError):
         self.retry_after = retry_after
 
 
+class ResponseTruncatedError(ServiceUnavailableError):
+    """The connection closed before the whole answer (status line, headers or body) arrived.
+
+    A network fault after the request was sent: retried when the call is safe to repeat
+    (idempotent, or keyed), never confused with an answer that arrived whole but is unusable.
+    """
+
+    hint = (
+        "The answer was cut off by the connection; the service may have processed the request. "
+        "Retry later (repeating is safe for reads and for calls with an Idempotency-Key)."
+    )
+
+
 class ServerError(ServiceError):
     """The service answered with a 5xx status other than 502/503/504."""
 
@@ -233,15 +251,40 @@ class RequestValidationError(ServiceError, ValueError):
 
 
 class ResponseValidationError(ServiceError):
-    """The answer could not be used: not JSON, wrong content type, wrong schema or truncated."""
+    """The answer arrived whole but could not be used: not JSON, wrong content type or schema."""
 
     hint = (
-        "The service sent a response this client does not understand; it is not retried. "
-        "Check the service version against docs/service-api.md."
+        "The service sent a whole answer this client does not understand (such answers are "
+        "never retried). Check the service version against docs/service-api.md."
     )
 
 
-class PaymentOutcomeUnknownError(ServiceError):
+class OutcomeUnknownError(ServiceError):
+    """A keyed call failed in a way that leaves its outcome unknown.
+
+    The request may have reached the service and been processed before the failure. Reconcile
+    with the ``idempotency_key``: look the result up by it, or repeat the call with the same key
+    (the service replays the original result instead of acting twice). A client raises a
+    subclass naming its own reconciliation (``Operation(outcome_unknown=...)``).
+
+    Attributes:
+        idempotency_key: The key every attempt carried (never None for this error).
+    """
+
+    def __init__(self, detail: str, *, idempotency_key: str, **kwargs: Any) -> None:
+        super().__init__(detail, idempotency_key=idempotency_key, **kwargs)
+
+    @property
+    def hint(self) -> str:  # type: ignore[override]
+        """What to do: reconcile with the idempotency key, never with a new key."""
+        return (
+            f"The call may or may not have taken effect. Reconcile with idempotency key "
+            f"{self.idempotency_key!r}: look the result up by it, or retry with the same "
+            "idempotency_key (never a new one, that could do it twice)."
+        )
+
+
+class PaymentOutcomeUnknownError(OutcomeUnknownError):
     """A payment call failed in a way that leaves its outcome unknown.
 
     The request may have reached the payment service and been processed before the failure.
@@ -252,9 +295,6 @@ class PaymentOutcomeUnknownError(ServiceError):
     Attributes:
         idempotency_key: The key every attempt carried (never None for this error).
     """
-
-    def __init__(self, detail: str, *, idempotency_key: str, **kwargs: Any) -> None:
-        super().__init__(detail, idempotency_key=idempotency_key, **kwargs)
 
     @property
     def hint(self) -> str:  # type: ignore[override]

@@ -47,6 +47,8 @@ class AttemptEvent:
         request_id: The attempt's ``X-Request-Id``.
         will_retry: Whether another attempt follows.
         backoff_s: Seconds slept before the next attempt, when ``will_retry``.
+        not_retried: Why a retryable failure was not retried, if it was refused
+            (``"retry budget exhausted"``).
     """
 
     service: str
@@ -63,6 +65,7 @@ class AttemptEvent:
     request_id: str
     will_retry: bool
     backoff_s: float | None
+    not_retried: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from stormproof.clients._errors import OutcomeUnknownError
+
 __all__ = [
     "Email",
     "IdempotencyKey",
@@ -65,7 +67,8 @@ class Operation(Generic[ReqT, RespT]):
         query: Request fields sent as query parameters.
         keyed: Whether the request model's ``idempotency_key`` goes in the header.
         drop_none_body: Leave fields that are None out of the body (partial updates).
-        outcome_unknown: Raise ``PaymentOutcomeUnknownError`` on ambiguous failures.
+        outcome_unknown: The ``OutcomeUnknownError`` subclass raised when a keyed call failed
+            after an attempt that may have been processed (None: the last error as it is).
         secret_fields: Request fields whose values must be scrubbed from error text.
         path_fields: Request fields in the path (derived).
         body_fields: Request fields in the JSON body (derived; empty: no body).
@@ -80,7 +83,7 @@ class Operation(Generic[ReqT, RespT]):
     query: tuple[str, ...] = ()
     keyed: bool = False
     drop_none_body: bool = False
-    outcome_unknown: bool = False
+    outcome_unknown: type[OutcomeUnknownError] | None = None
     secret_fields: tuple[str, ...] = ()
     path_fields: tuple[str, ...] = field(init=False)
     body_fields: frozenset[str] = field(init=False)

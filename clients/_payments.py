@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, StrictInt, field_serializer
 
 from stormproof.clients._base import ServiceClient
+from stormproof.clients._errors import PaymentOutcomeUnknownError
 from stormproof.clients._operation import (
     IdempotencyKey,
     Operation,
@@ -85,7 +86,7 @@ _CREATE = Operation(
     _CreatePayment,
     Payment,
     keyed=True,
-    outcome_unknown=True,
+    outcome_unknown=PaymentOutcomeUnknownError,
     secret_fields=("payment_method_token",),
 )
 _GET = Operation("get_payment", "GET", "/payments/{payment_id}", _PaymentId, Payment)
@@ -99,7 +100,7 @@ _REFUND = Operation(
     _Refund,
     Refund,
     keyed=True,
-    outcome_unknown=True,
+    outcome_unknown=PaymentOutcomeUnknownError,
 )
 
 

@@ -18,17 +18,18 @@ import pydantic
 import tenacity
 
 from stormproof.clients._breaker import Breaker, Verdict
+from stormproof.clients._budget import RetryBudget
 from stormproof.clients._classify import AttemptInfo
 from stormproof.clients._errors import (
     CircuitOpenError,
     ClientRequestError,
     DeadlineExceededError,
     FieldProblem,
-    PaymentOutcomeUnknownError,
     RequestValidationError,
     ServiceError,
 )
 from stormproof.clients._events import EventListener
+from stormproof.clients._fleet import FleetLink
 from stormproof.clients._operation import Operation, ReqT, RequestModel, RespT
 from stormproof.clients._policy import ResiliencePolicy
 from stormproof.clients._redact import redact
@@ -38,6 +39,8 @@ from stormproof.clients._telemetry import AttemptRecord, CallRecord, Telemetry
 from stormproof.clients._transport import Transport
 
 __all__ = ["Pipeline"]
+
+_DEFINITIVE_ABOUT_KEY = frozenset({"idempotency_mismatch"})
 
 _ids = random.Random()  # seeded from os.urandom once; request ids need uniqueness, not secrecy
 
@@ -96,7 +99,11 @@ class Pipeline:
         self.runtime = runtime
         self.transport = Transport(base_url, policy.pool_maxsize, token)
         self.telemetry = Telemetry(service)
-        self.breaker = Breaker(service, policy.breaker, runtime.clock, self.telemetry.breaker)
+        self.fleet = FleetLink(policy.fleet, service) if policy.fleet.redis_url else None
+        self.breaker = Breaker(
+            service, policy.breaker, runtime.clock, self.telemetry.breaker, self.fleet
+        )
+        self.budget = RetryBudget(policy.retry, runtime.clock, self.fleet)
         self._retrying = build_retrying(policy.retry, runtime.sleep, self._before_sleep)
 
     @property
@@ -105,8 +112,10 @@ class Pipeline:
         return self.transport.base_url
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (and the link to Redis)."""
         self.transport.close()
+        if self.fleet is not None:
+            self.fleet.close()
 
     def add_listener(self, listener: EventListener) -> None:
         """Register an event listener."""
@@ -139,9 +148,11 @@ class Pipeline:
             random=self.runtime.random,
             op=op,
             started=started,
+            withdraw=self.budget.withdraw if self.budget.enabled else None,
         )
         try:
             request = self._validate(op, inputs, ctx)
+            self.budget.deposit()
             result: RespT = self._retrying(self._attempt, ctx, request)
         except ServiceError as error:
             final = self._final_error(ctx, error)
@@ -173,15 +184,25 @@ class Pipeline:
             ) from None
 
     def _final_error(self, ctx: _Call, error: ServiceError) -> ServiceError:
-        """Stamp the call's totals on the error; an ambiguous payment becomes outcome-unknown."""
+        """Stamp the call's totals on the error; an ambiguous payment becomes outcome-unknown.
+
+        Once an attempt was ambiguous, only an answer about the key itself (the key was used
+        for another request: ``idempotency_mismatch``) is definitive; any other refusal of a
+        later attempt (a gateway's 4xx, an open breaker, a spent budget) says nothing about
+        whether the first one was processed.
+        """
         error.attempts = ctx.attempts
         error.elapsed_s = ctx.clock() - ctx.started
-        definitive = isinstance(error, ClientRequestError) and (
-            error.error_type != "idempotency_in_flight"
+        if ctx.budget_exhausted:
+            error.detail = f"{error.detail}; not retried: retry budget exhausted"
+            error.args = (error.detail,)
+        definitive = (
+            isinstance(error, ClientRequestError) and error.error_type in _DEFINITIVE_ABOUT_KEY
         )
-        if not (ctx.op.outcome_unknown and ctx.ambiguous and ctx.key and not definitive):
+        unknown = ctx.op.outcome_unknown
+        if unknown is None or not (ctx.ambiguous and ctx.key and not definitive):
             return error
-        return PaymentOutcomeUnknownError(
+        return unknown(
             f"{ctx.op.name} failed ambiguously: {type(error).__name__}: {error.detail}",
             idempotency_key=ctx.key,
             service=self.service,
@@ -195,7 +216,8 @@ class Pipeline:
         )
 
     def _finish(self, ctx: _Call, error: ServiceError | None) -> None:
-        self._flush_attempt(ctx, will_retry=False, backoff_s=None)
+        note = "retry budget exhausted" if ctx.budget_exhausted else None
+        self._flush_attempt(ctx, will_retry=False, backoff_s=None, note=note)
         self.telemetry.call(ctx.record(), self.breaker.state, error)
 
     # ----------------------------------------------------------------- one attempt
@@ -222,6 +244,16 @@ class Pipeline:
                 operation=op.name,
                 idempotency_key=ctx.key,
             )
+        if self.fleet is not None:  # a slow Redis took part of the time left
+            remaining = ctx.deadline - ctx.clock()
+            if remaining <= 0:
+                self.breaker.record(admission, Verdict.NEUTRAL)
+                raise DeadlineExceededError(
+                    "no time left before the call's deadline for another attempt",
+                    service=self.service,
+                    operation=op.name,
+                    idempotency_key=ctx.key,
+                )
         ctx.attempts += 1
         path = op.path.format(
             **{name: quote(str(getattr(request, name)), safe="") for name in op.path_fields}
@@ -252,7 +284,10 @@ class Pipeline:
         except BaseException:
             self.breaker.record(admission, Verdict.NEUTRAL)  # free a half-open probe slot
             raise
-        self.breaker.record(admission, Verdict.SUCCESS if outcome is None else outcome.verdict)
+        took = ctx.clock() - started
+        self.breaker.record(
+            admission, Verdict.SUCCESS if outcome is None else outcome.verdict, took
+        )
         if outcome is not None:
             ctx.retryable = outcome.retryable
             ctx.retry_after = outcome.retry_after
@@ -262,7 +297,7 @@ class Pipeline:
             path=path,
             number=ctx.attempts,
             started_at=started,
-            elapsed_s=ctx.clock() - started,
+            elapsed_s=took,
             outcome="ok" if outcome is None else type(outcome.error).__name__,
             status_code=status,
             request_id=info.request_id,
@@ -276,7 +311,9 @@ class Pipeline:
         assert isinstance(ctx, _Call)
         self._flush_attempt(ctx, will_retry=True, backoff_s=retry_state.upcoming_sleep)
 
-    def _flush_attempt(self, ctx: _Call, *, will_retry: bool, backoff_s: float | None) -> None:
+    def _flush_attempt(
+        self, ctx: _Call, *, will_retry: bool, backoff_s: float | None, note: str | None = None
+    ) -> None:
         if ctx.pending is not None:
             attempt, ctx.pending = ctx.pending, None
             self.telemetry.attempt(
@@ -285,4 +322,5 @@ class Pipeline:
                 self.breaker.state,
                 will_retry=will_retry,
                 backoff_s=backoff_s,
+                not_retried=note,
             )

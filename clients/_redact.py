@@ -3,6 +3,11 @@
 Messages are built without secrets in the first place; this module is the second line: it
 scrubs bearer tokens, ``Authorization`` values, card-like digit runs, CVVs and payment method
 tokens from any text, and known secret values (a client's token) wherever they appear.
+
+The known secrets are those of the live clients: a client's token is forgotten when it is
+closed (or collected), so redaction cost is bounded by the clients in use, not by every client
+ever made. While any client is live, the loggers of the libraries underneath (``urllib3``,
+``requests``) carry the same filter.
 """
 
 from __future__ import annotations
@@ -10,9 +15,19 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 
-__all__ = ["LOGGER_NAME", "REDACTED", "RedactingFilter", "logger", "redact"]
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "LOGGER_NAME",
+    "REDACTED",
+    "RedactingFilter",
+    "known_secrets",
+    "logger",
+    "redact",
+    "track_client",
+]
 
 LOGGER_NAME = "stormproof.clients"
 REDACTED = "[REDACTED]"
@@ -34,20 +49,70 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), REDACTED),
 )
 
+LIBRARY_LOGGERS = (
+    "requests",
+    "urllib3",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+)
+"""Loggers of the libraries underneath; a logger's filters do not apply to its children's
+records, so each one that logs gets the filter."""
+
 _secrets_lock = threading.Lock()
-_secrets: set[str] = set()
+_holders: Counter[str] = Counter()  # secret -> live clients holding it
+_secrets: tuple[str, ...] = ()  # the keys of _holders, read without the lock
+_live_clients = 0
 
 
-def register_secret(value: str) -> None:
-    """Scrub ``value`` from every record of the clients' logger from now on.
+def known_secrets() -> tuple[str, ...]:
+    """Return the secret values scrubbed from every record now (the live clients' tokens)."""
+    return _secrets
+
+
+def track_client(secret: str | None) -> Callable[[], None]:
+    """Count a live client and scrub its ``secret`` until the returned release is called.
 
     Args:
-        value: A secret (a client's bearer token); values shorter than 4 characters are ignored
-            because scrubbing them would mangle ordinary text.
+        secret: The client's bearer token, if any; values shorter than 4 characters are not
+            scrubbed verbatim because that would mangle ordinary text.
+
+    Returns:
+        The release: forgets the secret once no live client holds it, and takes the filter off
+        the library loggers once no client is live. Calling it again does nothing.
     """
-    if len(value) >= 4:
+    global _secrets, _live_clients  # noqa: PLW0603 - the registry is process-wide by nature
+    kept = secret if secret is not None and len(secret) >= 4 else None
+    with _secrets_lock:
+        if kept is not None:
+            _holders[kept] += 1
+            _secrets = tuple(_holders)
+        _live_clients += 1
+        if _live_clients == 1:
+            for name in LIBRARY_LOGGERS:
+                logging.getLogger(name).addFilter(_library_filter)
+    released = False
+
+    def release() -> None:
+        global _secrets, _live_clients  # noqa: PLW0603
+        nonlocal released
         with _secrets_lock:
-            _secrets.add(value)
+            if released:
+                return
+            released = True
+            if kept is not None:
+                _holders[kept] -= 1
+                if _holders[kept] <= 0:
+                    del _holders[kept]
+                _secrets = tuple(_holders)
+            _live_clients -= 1
+            if _live_clients == 0:
+                for name in LIBRARY_LOGGERS:
+                    logging.getLogger(name).removeFilter(_library_filter)
+
+    return release
 
 
 def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
@@ -60,7 +125,7 @@ def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
     Returns:
         The scrubbed text.
     """
-    for secret in (*_secrets, *extra_secrets):
+    for secret in (*_secrets, *extra_secrets):  # _secrets: an immutable snapshot
         if len(secret) >= 4 and secret in text:
             text = text.replace(secret, REDACTED)
     for pattern, replacement in _PATTERNS:
@@ -89,6 +154,8 @@ class RedactingFilter(logging.Filter):
 
 
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
+
+_library_filter = RedactingFilter()
 
 logger = logging.getLogger(LOGGER_NAME)
 logger.addFilter(RedactingFilter())

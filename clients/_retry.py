@@ -24,6 +24,7 @@ __all__ = [
     "parse_retry_after",
     "retry_if_retryable",
     "stop_before_deadline",
+    "stop_if_budget_exhausted",
     "stop_if_retry_after_above",
     "wait_full_jitter",
     "wait_retry_after",
@@ -40,6 +41,8 @@ class RetryContext:
         random: The runtime random source.
         retryable: Whether the last failure may be retried.
         retry_after: Seconds the service asked to wait after the last failure, if any.
+        withdraw: Takes a retry from the retry budget (False: spent); None: no budget.
+        budget_exhausted: Set when the budget refused a retry.
     """
 
     deadline: float
@@ -47,6 +50,8 @@ class RetryContext:
     random: Callable[[], float]
     retryable: bool = False
     retry_after: float | None = None
+    withdraw: Callable[[], bool] | None = None
+    budget_exhausted: bool = False
 
 
 def _context(retry_state: tenacity.RetryCallState) -> RetryContext:
@@ -127,6 +132,22 @@ class stop_before_deadline(stop_base):  # noqa: N801 - tenacity's naming style
         return retry_state.upcoming_sleep >= remaining
 
 
+class stop_if_budget_exhausted(stop_base):  # noqa: N801 - tenacity's naming style
+    """Stop when the retry budget refuses the retry.
+
+    It must be the last of the stop conditions: it spends a retry from the budget, which only
+    a retry that is really going to happen may do (tenacity's ``|`` stops at the first true one).
+    """
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        """Return whether to stop retrying."""
+        context = _context(retry_state)
+        if context.withdraw is None or context.withdraw():
+            return False
+        context.budget_exhausted = True
+        return True
+
+
 def build_retrying(
     policy: RetryPolicy,
     sleep: Callable[[float], None],
@@ -148,6 +169,7 @@ def build_retrying(
             tenacity.stop_after_attempt(policy.max_attempts)
             | stop_before_deadline()
             | stop_if_retry_after_above(policy.max_retry_after_s)
+            | stop_if_budget_exhausted()  # last: it spends from the budget
         ),
         wait=wait_retry_after(wait_full_jitter(policy)),
         retry=retry_if_retryable(),

@@ -82,8 +82,9 @@ class Telemetry:
         *,
         will_retry: bool,
         backoff_s: float | None,
+        not_retried: str | None = None,
     ) -> None:
-        """Report an attempt once its retry decision is known."""
+        """Report an attempt once its retry decision is known (``not_retried``: why not)."""
         if self._listeners:
             self.emit(
                 AttemptEvent(
@@ -101,13 +102,18 @@ class Telemetry:
                     request_id=attempt.request_id,
                     will_retry=will_retry,
                     backoff_s=backoff_s,
+                    not_retried=not_retried,
                 )
             )
         level = logging.DEBUG if attempt.outcome == "ok" else logging.INFO
+        if not_retried is not None:
+            level = logging.WARNING
         if logger.isEnabledFor(level):
             then = ""
             if will_retry and backoff_s is not None:
                 then = f"; retrying in {backoff_s:.3f} s"
+            elif not_retried is not None:
+                then = f"; not retried: {not_retried}"
             extra = self._fields(call, attempt, attempt.elapsed_s, state)
             logger.log(level, "attempt %d %s%s", attempt.number, attempt.outcome, then, extra=extra)
 

@@ -7,6 +7,7 @@ into a validated response model or a classified :class:`~clients._classify.Outco
 from __future__ import annotations
 
 import json
+import weakref
 from importlib import metadata
 from typing import Any
 
@@ -25,9 +26,9 @@ from stormproof.clients._classify import (
 from stormproof.clients._deadline import WatchdogAdapter, end_watch, start_watch
 from stormproof.clients._errors import FieldProblem, ResponseValidationError
 from stormproof.clients._operation import Operation, RequestModel
-from stormproof.clients._redact import register_secret
+from stormproof.clients._redact import track_client
 
-__all__ = ["Exchange", "Transport"]
+__all__ = ["Exchange", "Transport", "check_token"]
 
 _TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
@@ -58,6 +59,31 @@ def _cut_short(response: requests.Response) -> bool:
     return not chunked and "Content-Type" not in response.headers
 
 
+def check_token(token: str) -> None:
+    """Refuse a bearer token that cannot be sent in a header, without showing it.
+
+    Args:
+        token: The token.
+
+    Raises:
+        ValueError: It holds a line break, another control character or a character outside
+            Latin-1 (the message gives its position, never the token).
+    """
+    for position, char in enumerate(token, start=1):
+        if ord(char) > 0xFF:
+            problem = "a character outside Latin-1"
+        elif char in "\r\n":
+            problem = "a line break"
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            problem = "a control character"
+        else:
+            continue
+        raise ValueError(
+            f"token cannot be sent in an Authorization header: it holds {problem} at position "
+            f"{position} of {len(token)} (the value is not shown)"
+        )
+
+
 class Transport:
     """Pooled connections to one service, shared by every thread of a client."""
 
@@ -68,6 +94,9 @@ class Transport:
             base_url: Service root URL.
             pool_maxsize: Connections kept per host.
             token: Bearer token for the ``Authorization`` header, if any.
+
+        Raises:
+            ValueError: The token cannot be sent in a header.
         """
         self.base_url = base_url.rstrip("/")
         # The adapter, not a requests.Session: a session's per-call merging of cookies, hooks,
@@ -83,12 +112,15 @@ class Transport:
             "User-Agent": _USER_AGENT,
         }
         if token:
-            register_secret(token)
+            check_token(token)
             self._headers["Authorization"] = f"Bearer {token}"
+        # A client dropped without close() releases its token when it is collected.
+        self._release = weakref.finalize(self, track_client(token or None))
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections and forget the token (redaction of it ends)."""
         self._adapter.close()
+        self._release()
 
     def exchange(
         self,

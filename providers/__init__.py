@@ -4,24 +4,79 @@
 apps on 127.0.0.1 in background threads. The HTTP API is described in docs/service-api.md.
 """
 
-from stormproof.providers._apps import (
-    SERVICES,
-    STATE_NAMES,
-    ServiceName,
-    create_app,
-    find_state,
-    missing_states,
-)
-from stormproof.providers._errors import ERROR_TYPES, ApiError
-from stormproof.providers._faults import FaultRuleSpec
-from stormproof.providers._server import (
-    DEFAULT_HOST,
-    ProviderGroup,
-    ProviderServer,
-    ProviderStartError,
-    serve,
-    serve_all,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stormproof.providers._adapter import (
+        NotificationsAdapter,
+        PaymentsAdapter,
+        ReferenceAdapter,
+        ReferenceProviderError,
+        UsersAdapter,
+    )
+    from stormproof.providers._apps import (
+        SERVICES,
+        STATE_NAMES,
+        ServiceName,
+        create_app,
+        find_state,
+        missing_states,
+    )
+    from stormproof.providers._errors import ERROR_TYPES, ApiError
+    from stormproof.providers._faults import FaultRuleSpec
+    from stormproof.providers._notifications import create_notifications_app
+    from stormproof.providers._payments import create_payments_app
+    from stormproof.providers._server import (
+        DEFAULT_HOST,
+        ProviderGroup,
+        ProviderServer,
+        ProviderStartError,
+        serve,
+        serve_all,
+    )
+    from stormproof.providers._users import create_users_app
+
+# Re-exported lazily: the apps load FastAPI, while a scenario file only needs `FaultRuleSpec`.
+_LAZY = {
+    "DEFAULT_HOST": "_server",
+    "ERROR_TYPES": "_errors",
+    "SERVICES": "_apps",
+    "STATE_NAMES": "_apps",
+    "ApiError": "_errors",
+    "FaultRuleSpec": "_faults",
+    "NotificationsAdapter": "_adapter",
+    "PaymentsAdapter": "_adapter",
+    "ReferenceAdapter": "_adapter",
+    "ReferenceProviderError": "_adapter",
+    "UsersAdapter": "_adapter",
+    "create_notifications_app": "_notifications",
+    "create_payments_app": "_payments",
+    "create_users_app": "_users",
+    "ProviderGroup": "_server",
+    "ProviderServer": "_server",
+    "ProviderStartError": "_server",
+    "ServiceName": "_apps",
+    "create_app": "_apps",
+    "find_state": "_apps",
+    "missing_states": "_apps",
+    "serve": "_server",
+    "serve_all": "_server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "DEFAULT_HOST",
@@ -30,11 +85,19 @@ __all__ = [
     "STATE_NAMES",
     "ApiError",
     "FaultRuleSpec",
+    "NotificationsAdapter",
+    "PaymentsAdapter",
     "ProviderGroup",
     "ProviderServer",
     "ProviderStartError",
+    "ReferenceAdapter",
+    "ReferenceProviderError",
     "ServiceName",
+    "UsersAdapter",
     "create_app",
+    "create_notifications_app",
+    "create_payments_app",
+    "create_users_app",
     "find_state",
     "missing_states",
     "serve",

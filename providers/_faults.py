@@ -12,11 +12,15 @@ FaultMode = Literal["status", "slow", "malformed", "truncated"]
 
 
 class FaultRuleSpec(BaseModel):
-    """The body of `POST /_test/faults` (see docs/service-api.md)."""
+    """An HTTP fault rule: the body of `POST /_test/faults` (see docs/service-api.md).
+
+    It is also a scenario file's `http:` fault, so a scenario is checked against the same fields,
+    defaults and limits that the provider applies.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    mode: FaultMode
+    mode: FaultMode = "status"
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     method: str | None = None
     path: str | None = None
@@ -58,24 +62,35 @@ class FaultRuleSpec(BaseModel):
 
 
 class FaultRule:
-    """An installed rule: its spec, its id and how many more requests it will fault."""
+    """An installed rule: its spec, its id, how many more requests it will fault, and how many it
+    has faulted (its hits: the evidence that it fired)."""
 
     def __init__(self, rule_id: str, spec: FaultRuleSpec) -> None:
         self.id = rule_id
         self.spec = spec
         self.remaining = spec.count
+        self.hits = 0
 
     def to_json(self) -> dict[str, Any]:
         """The rule as the test endpoints report it."""
-        return {"id": self.id, "remaining": self.remaining, **self.spec.model_dump(mode="json")}
+        return {
+            "id": self.id,
+            "remaining": self.remaining,
+            "hits": self.hits,
+            **self.spec.model_dump(mode="json"),
+        }
 
 
 class FaultStore:
-    """Thread-safe, ordered set of fault rules; the oldest matching rule wins."""
+    """Thread-safe, ordered set of fault rules; the oldest matching rule wins.
+
+    A used-up rule stops matching but stays readable by id (with its hits) until `clear()`.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        self._by_id: dict[str, FaultRule] = {}
         self._ids = itertools.count(1)
 
     def add(self, spec: FaultRuleSpec) -> FaultRule:
@@ -83,6 +98,7 @@ class FaultStore:
         with self._lock:
             rule = FaultRule(f"fault_{next(self._ids)}", spec)
             self._rules.append(rule)
+            self._by_id[rule.id] = rule
             return rule
 
     def take(self, method: str, path: str) -> FaultRuleSpec | None:
@@ -91,10 +107,17 @@ class FaultStore:
             for rule in self._rules:
                 if rule.spec.matches(method, path):
                     rule.remaining -= 1
+                    rule.hits += 1
                     if rule.remaining <= 0:
                         self._rules.remove(rule)
                     return rule.spec
         return None
+
+    def get(self, rule_id: str) -> dict[str, Any] | None:
+        """A rule added since the last `clear()`, active or used up; None if unknown."""
+        with self._lock:
+            rule = self._by_id.get(rule_id)
+            return None if rule is None else rule.to_json()
 
     def list(self) -> list[dict[str, Any]]:
         """The active rules, oldest first."""
@@ -105,3 +128,4 @@ class FaultStore:
         """Remove every rule."""
         with self._lock:
             self._rules.clear()
+            self._by_id.clear()

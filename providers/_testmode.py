@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from stormproof.providers._errors import ApiError
 from stormproof.providers._faults import FaultRuleSpec, FaultStore
 from stormproof.providers._requestlog import RequestLog
 from stormproof.providers._states import (
@@ -84,6 +85,13 @@ def build_test_router(
     def list_faults() -> dict[str, Any]:
         rules = faults.list()
         return {"count": len(rules), "rules": rules}
+
+    @router.get("/faults/{rule_id}")
+    def get_fault(rule_id: str) -> dict[str, Any]:
+        rule = faults.get(rule_id)
+        if rule is None:
+            raise ApiError(404, "not_found", f"no fault rule {rule_id} since the last reset")
+        return rule
 
     @router.delete("/faults", status_code=204)
     def clear_faults() -> Response:

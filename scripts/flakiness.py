@@ -31,34 +31,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stormproof.chaos.runner import ScenarioResult, ScenarioRunner, run_scenarios, start_environment  # noqa: E402
-from stormproof.chaos.scenario import Scenario, default_scenario_dir, load_scenarios  # noqa: E402
+from stormproof.chaos.scenario import default_scenario_dir, load_scenarios, matches_selection  # noqa: E402
 
 
 @dataclass
 class History:
     """One scenario's verdicts across the rounds."""
 
-    verdicts: list[bool] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     margins: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def flipped(self) -> bool:
         return len(set(self.verdicts)) > 1
-
-
-def _selected(scenarios: list[Scenario], select: str | None) -> list[Scenario]:
-    if not select:
-        return scenarios
-    needle = select.lower()
-    return [
-        s
-        for s in scenarios
-        if needle in s.name.lower()
-        or needle == s.service
-        or needle in [t.lower() for t in s.tags]
-        or needle in s.fault_kinds
-    ]
 
 
 def margins(result: ScenarioResult) -> list[tuple[float, str]]:
@@ -68,7 +54,7 @@ def margins(result: ScenarioResult) -> list[tuple[float, str]]:
     bounds are held to those too.
     """
     profile = result.scenario.profile
-    limit = profile.deadline_s + profile.deadline_tolerance_s
+    limit = profile.deadline_s + result.scenario.deadline_tolerance_s
     found: list[tuple[float, str]] = []
     for phase, record in zip(result.scenario.phases, result.phases, strict=False):
         expected = [call.expect for call in phase.calls for _ in range(call.times)]
@@ -101,7 +87,9 @@ def main() -> int:
     # Tracked containers make every full collection walk them, as in a big pytest process.
     ballast = [[n] for n in range(args.ballast)]
 
-    scenarios = _selected(load_scenarios(args.scenarios), args.select)
+    scenarios = load_scenarios(args.scenarios)
+    if args.select:
+        scenarios = [s for s in scenarios if matches_selection(s, args.select)]
     history: dict[str, History] = defaultdict(History)
     print(f"{len(scenarios)} scenarios x {args.rounds} rounds")
     for round_number in range(args.rounds):
@@ -112,9 +100,10 @@ def main() -> int:
             results = run_scenarios(runner, scenarios)
         for result in results:
             entry = history[result.scenario.name]
-            entry.verdicts.append(result.passed)
+            entry.verdicts.append(result.verdict)
             if not result.passed:
-                entry.failures.append(f"round {round_number + 1}: {result.failure_message()}")
+                why = result.failure_message() or result.inconclusive_message()
+                entry.failures.append(f"round {round_number + 1}: {result.verdict}: {why}")
             entry.margins += margins(result)
         passed = sum(result.passed for result in results)
         print(
@@ -124,15 +113,15 @@ def main() -> int:
         )
 
     flaky = {name: h for name, h in history.items() if h.flipped}
-    broken = {name: h for name, h in history.items() if not any(h.verdicts)}
+    broken = {name: h for name, h in history.items() if "passed" not in h.verdicts}
     print()
     print(f"verdict changed: {len(flaky)} scenario(s)")
     for name, entry in sorted(flaky.items()):
-        marks = "".join("P" if ok else "F" for ok in entry.verdicts)
+        marks = "".join(verdict[0].upper() for verdict in entry.verdicts)
         print(f"  {name}: {marks}")
         for failure in entry.failures:
             print(f"    {failure}")
-    print(f"failed in every round: {len(broken)} scenario(s)")
+    print(f"not passed in any round: {len(broken)} scenario(s)")
     for name, entry in sorted(broken.items()):
         print(f"  {name}: {entry.failures[0]}")
     tightest = sorted(

@@ -17,6 +17,7 @@ CASES = {
         ["--calls", "40", "--rounds", "2", "--per-thread", "4"],
         ["ratio 16/1 threads, resilient client:"],
     ),
+    "bench_plugin_import.py": (["--runs", "1"], ["plugin import:", "goal <= 50 ms"]),
     "bench_load.py": (
         ["--connections", "20", "--pairs", "200"],
         ["unexpected errors: 0", "proxy connections: peak 20, after 0"],

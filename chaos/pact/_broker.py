@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,11 +21,10 @@ from stormproof.chaos.pact._env import ensure_do_not_track, pact_cli_path
 from stormproof.chaos.pact._files import provider_states
 from stormproof.chaos.pact._result import VerificationResult
 from stormproof.chaos.pact._verify import (
-    missing_handlers,
     missing_states_problem,
     new_verifier,
+    provider_under_test,
     run_verifier,
-    served,
 )
 
 __all__ = [
@@ -316,7 +314,7 @@ def verify_from_broker(
         provider: Provider name (``users-service``).
         provider_version: The provider version results are published for (git commit).
         provider_branch: The provider's git branch.
-        base_url: A running provider in test mode; the reference provider is started when None.
+        base_url: A running provider; the declared service's provider is started when None.
         selectors: Consumer version selectors, as the broker API spells them.
         include_wip_since: Include WIP pacts created since this date (None: no WIP pacts).
         publish: Publish the verification results to the broker.
@@ -325,8 +323,8 @@ def verify_from_broker(
         The result; broker errors become problems of a failed result.
 
     Raises:
-        ValueError: No ``base_url`` and the provider is not a reference provider, or a selector
-            has an unknown key.
+        ValueError: No declared service has this pact provider name, or a selector has an unknown
+            key.
     """
     ensure_do_not_track()
     for selector in selectors:
@@ -344,15 +342,13 @@ def verify_from_broker(
     except Exception as exc:  # any broker or network failure is reported, not raised
         problem = f"could not read the pacts for {provider} from {config.base_url}: {exc}"
         return VerificationResult(provider=provider, passed=False, problems=(problem,))
-    missing = missing_handlers(provider, provider_states(documents))
-    if missing:
-        problem = missing_states_problem(provider, missing)
-        return VerificationResult(provider=provider, passed=False, problems=(problem,))
-    serving: AbstractContextManager[str] = (
-        nullcontext(base_url) if base_url is not None else served(provider)
-    )
-    with serving as url:
-        verifier = new_verifier(provider, url)
+    with provider_under_test(provider, base_url=base_url) as (url, adapter):
+        missing = adapter.unknown_states(provider_states(documents))
+        if missing:
+            problem = missing_states_problem(provider, adapter, missing)
+            return VerificationResult(provider=provider, passed=False, problems=(problem,))
+        state_errors: list[str] = []
+        verifier = new_verifier(provider, url, adapter, state_errors)
         if config.token is not None:
             builder = verifier.broker_source(
                 config.base_url, token=config.token, selector=True, use_env=False
@@ -375,4 +371,4 @@ def verify_from_broker(
         builder.build()
         if publish:
             verifier.set_publish_options(version=provider_version, branch=provider_branch)
-        return run_verifier(verifier, provider, url)
+        return run_verifier(verifier, provider, url, state_errors=state_errors)

@@ -1,12 +1,18 @@
 """Reports: the terminal scorecard, the attempt timeline, and Allure results and HTML."""
 
-from stormproof.chaos.report._allure_files import allurerc, categories, write_results_metadata
+from stormproof.chaos.report._allure_files import (
+    allurerc,
+    categories,
+    provider_categories,
+    write_results_metadata,
+)
 from stormproof.chaos.report._allure_observer import (
     AllureObserver,
     label_contract,
     label_scenario,
     record_verification,
 )
+from stormproof.chaos.report._interrupted import TestIdentity, mark_interrupted
 from stormproof.chaos.report._render import ReportRenderError, ensure_allure, render_html
 from stormproof.chaos.report._scorecard import print_scorecard, scorecard_table
 from stormproof.chaos.report._timeline import timeline_json, timeline_svg
@@ -14,12 +20,15 @@ from stormproof.chaos.report._timeline import timeline_json, timeline_svg
 __all__ = [
     "AllureObserver",
     "ReportRenderError",
+    "TestIdentity",
     "allurerc",
     "categories",
     "ensure_allure",
     "label_contract",
     "label_scenario",
+    "mark_interrupted",
     "print_scorecard",
+    "provider_categories",
     "record_verification",
     "render_html",
     "scorecard_table",

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from stormproof.chaos.runner import ALL_CATEGORIES, HARNESS_ERROR
+from stormproof.chaos.runner import (
+    ALL_CATEGORIES,
+    HARNESS_ERROR,
+    INCONCLUSIVE,
+    INTERRUPTED,
+    SIDE_EFFECTS_RANK,
+)
+from stormproof.chaos.services import ProviderAdapter
+
+_STATUSES = {
+    HARNESS_ERROR: ["broken"],
+    INCONCLUSIVE: ["broken", "skipped"],
+    INTERRUPTED: ["broken"],
+}
 
 
 def _pattern(name: str) -> str:
@@ -15,15 +28,22 @@ def _pattern(name: str) -> str:
     return f".*{escaped}.*"
 
 
-def categories() -> list[dict[str, object]]:
-    """Allure failure categories, one per stormproof failure category."""
+def categories(provider_categories: Sequence[str] = ()) -> list[dict[str, object]]:
+    """Allure failure categories: stormproof's, with the providers' own (Duplicate charge, ...)
+    where they rank."""
+    names: list[str] = []
+    for name in ALL_CATEGORIES:
+        if name == SIDE_EFFECTS_RANK:
+            names += [c for c in provider_categories if c not in names]
+        else:
+            names.append(name)
     rules: list[dict[str, object]] = [
         {
             "name": name,
-            "matchedStatuses": ["broken"] if name == HARNESS_ERROR else ["failed"],
+            "matchedStatuses": _STATUSES.get(name, ["failed"]),
             "messageRegex": _pattern(name),
         }
-        for name in ALL_CATEGORIES
+        for name in names
     ]
     rules.append(
         {"name": "Contract broken", "matchedStatuses": ["failed"], "messageRegex": ".*[Pp]act.*"}
@@ -31,12 +51,34 @@ def categories() -> list[dict[str, object]]:
     return rules
 
 
-def write_results_metadata(results_dir: Path, environment: Mapping[str, str]) -> None:
+def provider_categories(adapters: Iterable[type[ProviderAdapter] | ProviderAdapter]) -> list[str]:
+    """The failure categories the providers' adapters declare, in declaration order."""
+    found: list[str] = []
+    for adapter in adapters:
+        for effect in adapter.SIDE_EFFECTS.values():
+            found.append(f"Duplicate {effect.noun}")
+        found += [invariant.category for invariant in adapter.INVARIANTS.values()]
+    return list(dict.fromkeys(found))
+
+
+def write_results_metadata(
+    results_dir: Path, environment: Mapping[str, str], extra_categories: Sequence[str] = ()
+) -> None:
     """Write `categories.json` and `environment.properties` into an Allure results folder."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "categories.json").write_text(json.dumps(categories(), indent=2) + "\n")
+    rules = categories(extra_categories)
+    (results_dir / "categories.json").write_text(json.dumps(rules, indent=2) + "\n")
     lines = [f"{key}={value}" for key, value in sorted(environment.items())]
     (results_dir / "environment.properties").write_text("\n".join(lines) + "\n")
+
+
+def _written_categories(results_dir: Path) -> list[dict[str, object]]:
+    # The run wrote its categories (the providers' included); Allure 3 reads them from here.
+    try:
+        written = json.loads((results_dir / "categories.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return categories()
+    return written if isinstance(written, list) else categories()
 
 
 def allurerc(results_dir: Path, report_dir: Path, name: str) -> str:
@@ -44,7 +86,7 @@ def allurerc(results_dir: Path, report_dir: Path, name: str) -> str:
     config = {
         "name": name,
         "output": str(report_dir),
-        "categories": {"rules": categories()},
+        "categories": {"rules": _written_categories(results_dir)},
         "plugins": {
             "awesome": {
                 "options": {"singleFile": True, "reportName": name, "groupBy": ["epic", "feature"]}

@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, suppress
 import allure
 
 from stormproof.chaos.pact import VerificationResult
-from stormproof.chaos.runner import Finding
+from stormproof.chaos.runner import Finding, Witness
 from stormproof.chaos.scenario import Scenario
 
 
@@ -30,6 +30,15 @@ class AllureObserver:
                 raise JudgementFailedError(
                     "; ".join(f"{f.category}: {f.message}" for f in findings)
                 )
+
+    def witnessed(self, witnesses: Sequence[Witness]) -> None:
+        """A step per fault with its evidence, failed when the fault never fired."""
+        with allure.step("Fault evidence"):
+            for witness in witnesses:
+                title = f"{witness.fault}: {witness.evidence} ({witness.strength})"
+                with suppress(JudgementFailedError), allure.step(title):
+                    if not witness.fired:
+                        raise JudgementFailedError(f"the fault never fired: {witness.evidence}")
 
     def attach(self, name: str, content: str, mime_type: str) -> None:
         """An Allure attachment."""

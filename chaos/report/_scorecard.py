@@ -18,12 +18,11 @@ def scorecard_table(results: Sequence[ScenarioResult]) -> Table:
     for column in ("service", "fault", "scenario", "verdict", "attempts", "slowest / deadline"):
         table.add_column(column, no_wrap=column in ("service", "verdict"))
     table.add_column("breaker path")
-    table.add_column("why it failed")
+    table.add_column("why not passed")
     for result in sorted(results, key=lambda r: (r.scenario.service, r.scenario.name)):
         calls = result.calls
         attempts = [c.attempts for c in calls]
-        verdict = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
-        lead = result.primary
+        verdict = _VERDICTS[result.verdict]
         table.add_row(
             result.scenario.service,
             ", ".join(result.scenario.fault_kinds),
@@ -33,18 +32,44 @@ def scorecard_table(results: Sequence[ScenarioResult]) -> Table:
             else str(attempts[0] if attempts else 0),
             f"{_slowest(result):.2f} / {result.scenario.profile.deadline_s:.2f} s",
             " → ".join(result.breaker_path),
-            "" if lead is None else lead.category,
+            _why(result),
         )  # fmt: skip
     passed = sum(1 for r in results if r.passed)
     table.caption = f"{passed}/{len(results)} scenarios passed"
+    skipped = sum(1 for r in results if r.skip_reason is not None)
+    if skipped:
+        table.caption += f", {skipped} skipped"
+    inconclusive = sum(1 for r in results if r.inconclusive)
+    if inconclusive:
+        table.caption += f", {inconclusive} inconclusive (a fault never fired: nothing proved)"
     overran = [r for r in results if r.passed and _slowest(r) > r.scenario.profile.deadline_s]
     if overran:
-        tolerance = max(r.scenario.profile.deadline_tolerance_s for r in overran)
+        tolerance = max(r.scenario.deadline_tolerance_s for r in overran)
         table.caption += (
-            f"; a time past its deadline is within the profile's deadline_tolerance_s "
+            f"; a time past its deadline is within the scenario's deadline_tolerance_s "
             f"(up to {tolerance:.2f} s)"
         )
     return table
+
+
+_VERDICTS = {
+    "passed": "[green]PASS[/green]",
+    "failed": "[red]FAIL[/red]",
+    "inconclusive": "[yellow]INCONCLUSIVE[/yellow]",
+    "skipped": "[yellow]SKIPPED[/yellow]",
+}
+
+
+def _why(result: ScenarioResult) -> str:
+    lead = result.primary
+    if lead is not None:
+        return lead.category
+    if result.skip_reason is not None:
+        return result.skip_reason
+    if result.inconclusive:
+        phase, witness = result.unfired[0]
+        return f"never fired in '{phase}': {witness.fault}"
+    return ""
 
 
 def _slowest(result: ScenarioResult) -> float:

@@ -1,9 +1,16 @@
 """The chaos runner: environment, fault injection, scenario execution and judgement."""
 
-from stormproof.chaos.runner._categories import ALL_CATEGORIES, HARNESS_ERROR, LEFTOVER_FAULT
-from stormproof.chaos.runner._clients import WEAKENINGS, Weakening, operations, policy_for
+from stormproof.chaos._options import WEAKENINGS, Weakening
+from stormproof.chaos.runner._categories import (
+    ALL_CATEGORIES,
+    HARNESS_ERROR,
+    INCONCLUSIVE,
+    INTERRUPTED,
+    LEFTOVER_FAULT,
+    SIDE_EFFECTS_RANK,
+)
+from stormproof.chaos.runner._clients import policy_for
 from stormproof.chaos.runner._environment import (
-    SERVICES,
     ChaosEnvironment,
     ChaosEnvironmentError,
     ServiceEndpoint,
@@ -12,7 +19,6 @@ from stormproof.chaos.runner._environment import (
 )
 from stormproof.chaos.runner._injector import FaultInjector, describe_fault
 from stormproof.chaos.runner._observer import NullObserver, RunObserver
-from stormproof.chaos.runner._provider_control import ProviderControl, ProviderControlError
 from stormproof.chaos.runner._readiness import DEFAULT_ATTACH_TIMEOUT_S, wait_until_attached
 from stormproof.chaos.runner._records import (
     AttemptRecord,
@@ -20,10 +26,12 @@ from stormproof.chaos.runner._records import (
     CallRecord,
     Finding,
     PhaseRecord,
+    Witness,
 )
 from stormproof.chaos.runner._runner import (
     ScenarioResult,
     ScenarioRunner,
+    Verdict,
     run_scenarios,
     scenario_seed,
 )
@@ -32,8 +40,10 @@ __all__ = [
     "ALL_CATEGORIES",
     "DEFAULT_ATTACH_TIMEOUT_S",
     "HARNESS_ERROR",
+    "INCONCLUSIVE",
+    "INTERRUPTED",
     "LEFTOVER_FAULT",
-    "SERVICES",
+    "SIDE_EFFECTS_RANK",
     "WEAKENINGS",
     "AttemptRecord",
     "BreakerTransition",
@@ -44,15 +54,14 @@ __all__ = [
     "Finding",
     "NullObserver",
     "PhaseRecord",
-    "ProviderControl",
-    "ProviderControlError",
     "RunObserver",
     "ScenarioResult",
     "ScenarioRunner",
     "ServiceEndpoint",
+    "Verdict",
     "Weakening",
+    "Witness",
     "describe_fault",
-    "operations",
     "policy_for",
     "read_environment_file",
     "run_scenarios",

@@ -16,12 +16,15 @@ BREAKER_DID_NOT_CLOSE = "Breaker did not close"
 WRONG_BREAKER_PATH = "Wrong breaker path"
 NETWORK_WHILE_OPEN = "Network used while breaker open"
 UNEXPECTED_TRAFFIC = "Unexpected provider traffic"
-DUPLICATE_CHARGE = "Duplicate charge"
-DUPLICATE_NOTIFICATION = "Duplicate notification"
-REFUND_ABOVE_CAPTURED = "Refund above captured amount"
+#: Where the categories a provider adapter declares (Duplicate charge, ...) rank.
+SIDE_EFFECTS_RANK = "Provider side effects"
 WRONG_TIMING = "Wrong timing"
 LEFTOVER_FAULT = "Leftover fault"
 HARNESS_ERROR = "Harness error"
+#: The run was stopped (Ctrl-C) before this test ended: its outcome is unknown.
+INTERRUPTED = "Interrupted"
+#: Not a failure of the client, not a pass: a fault never fired, so the run proved nothing.
+INCONCLUSIVE = "Inconclusive: a fault never fired"
 
 #: Every category, in the order reports list them.
 ALL_CATEGORIES: tuple[str, ...] = (
@@ -30,9 +33,7 @@ ALL_CATEGORIES: tuple[str, ...] = (
     WRONG_BREAKER_PATH,
     NETWORK_WHILE_OPEN,
     DEADLINE_EXCEEDED,
-    DUPLICATE_CHARGE,
-    DUPLICATE_NOTIFICATION,
-    REFUND_ABOVE_CAPTURED,
+    SIDE_EFFECTS_RANK,
     RETRIED_NON_IDEMPOTENT,
     DID_NOT_RETRY,
     TOO_MANY_ATTEMPTS,
@@ -41,4 +42,6 @@ ALL_CATEGORIES: tuple[str, ...] = (
     WRONG_TIMING,
     LEFTOVER_FAULT,
     HARNESS_ERROR,
+    INCONCLUSIVE,
+    INTERRUPTED,
 )

@@ -1,8 +1,9 @@
 """Where the chaos runs: the proxy, the providers, and how the clients reach them.
 
-Three backends, one `ChaosEnvironment`:
-- embedded (default): an embedded Toxiproxy and the three providers on free ports of 127.0.0.1;
-- toxiproxy: an already running Toxiproxy (`--toxiproxy-url`), providers still embedded;
+Three backends, one `ChaosEnvironment`, for every service the project declares:
+- embedded (default): the embedded Toxiproxy and each declared provider (its `app` or `command`;
+  a `url` is used as it is), each in a child process on a free port of 127.0.0.1;
+- toxiproxy: an already running Toxiproxy (`--toxiproxy-url`), providers as above;
 - attached: everything described by an environment file (how docker-compose runs it).
 """
 
@@ -10,18 +11,19 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyError
+from stormproof.chaos.services import ProjectConfig, ProviderAdapter, ServiceDeclaration
+from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
-SERVICES: tuple[str, ...] = ("users", "notifications", "payments")
 Backend = Literal["embedded", "toxiproxy", "attached"]
 
 
@@ -58,10 +60,16 @@ class ChaosEnvironment:
     toxiproxy_url: str
     toxiproxy_version: str
     services: Mapping[str, ServiceEndpoint]
+    adapters: Mapping[str, ProviderAdapter]
+    config: ProjectConfig
 
     def endpoint(self, service: str) -> ServiceEndpoint:
         """The wiring of `service`."""
         return self.services[service]
+
+    def adapter(self, service: str) -> ProviderAdapter:
+        """The provider adapter of `service` (states, side effects, traffic)."""
+        return self.adapters[service]
 
     def describe(self) -> dict[str, str]:
         """Facts for reports (Allure environment): backend, Toxiproxy version, addresses."""
@@ -88,7 +96,7 @@ class _EnvironmentFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     toxiproxy_url: str
-    services: dict[Literal["users", "notifications", "payments"], _ServiceEntry]
+    services: dict[str, _ServiceEntry]
 
 
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
@@ -115,9 +123,16 @@ def _expand(text: str, environ: Mapping[str, str]) -> str:
 
 
 def read_environment_file(
-    path: str | Path, environ: Mapping[str, str] | None = None
+    path: str | Path,
+    environ: Mapping[str, str] | None = None,
+    services: Iterable[str] | None = None,
 ) -> tuple[str, dict[str, ServiceEndpoint]]:
     """Read an environment file; `${VAR}` and `${VAR:-default}` are expanded from `environ`.
+
+    Args:
+        path: The file.
+        environ: Variables for `${...}` (the process environment when None).
+        services: Services the file must wire (every one it lists when None).
 
     Returns:
         The Toxiproxy URL and the wiring of every service.
@@ -146,14 +161,14 @@ def read_environment_file(
             for e in exc.errors(include_url=False)
         )
         raise ChaosEnvironmentError(f"{path}: invalid environment file: {problems}") from exc
-    missing = [name for name in SERVICES if name not in parsed.services]
+    missing = [name for name in services or () if name not in parsed.services]
     if missing:
         raise ChaosEnvironmentError(f"{path}: services missing: {', '.join(missing)}")
-    services: dict[str, ServiceEndpoint] = {
+    endpoints = {
         name: ServiceEndpoint(service=name, **entry.model_dump())
         for name, entry in parsed.services.items()
     }
-    return parsed.toxiproxy_url, services
+    return parsed.toxiproxy_url, endpoints
 
 
 def _toxiproxy_version(client: ToxiproxyClient, url: str) -> str:
@@ -173,59 +188,114 @@ def _ensure_proxies(client: ToxiproxyClient, services: Mapping[str, ServiceEndpo
     )
 
 
+def _host_port(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        raise ChaosEnvironmentError(f"provider URL {url!r} has no host")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"
+
+
 @contextmanager
 def start_environment(
     *,
+    config: ProjectConfig | None = None,
     seed: int | None = None,
     toxiproxy_url: str | None = None,
     environment_file: str | Path | None = None,
+    in_process: bool = False,
 ) -> Iterator[ChaosEnvironment]:
-    """Start (or attach to) a chaos environment and tear it down afterwards.
+    """Start (or attach to) a chaos environment for the declared services; tear it down after.
 
     Args:
+        config: The project's configuration (the one found from the current folder when None).
         seed: Seed of the embedded proxy's toxicity rolls and jitter.
         toxiproxy_url: Use this running Toxiproxy instead of the embedded one.
         environment_file: Attach to everything the file describes (nothing is started).
+        in_process: Run the embedded proxy and app providers in threads of this process instead
+            of child processes (they then share its interpreter with the client).
 
     Raises:
         ChaosEnvironmentError: something could not be started or reached.
     """
-    if environment_file is not None:
-        url, attached = read_environment_file(environment_file)
-        client = ToxiproxyClient(url)
-        version = _toxiproxy_version(client, url)
-        _ensure_proxies(client, attached)
-        yield ChaosEnvironment("attached", url, version, attached)
-        return
+    from stormproof.chaos.services import (  # noqa: PLC0415
+        DeclarationError,
+        active_config,
+        close_adapter,
+    )
 
-    from stormproof import providers  # noqa: PLC0415 - only the embedded backends need the provider apps
+    config = config if config is not None else active_config()
+    try:
+        with ExitStack() as stack:
+            if environment_file is not None:
+                url, services = read_environment_file(
+                    environment_file, services=list(config.services)
+                )
+                client = ToxiproxyClient(url)
+                version = _toxiproxy_version(client, url)
+                _ensure_proxies(client, services)
+                backend: Backend = "attached"
+            else:
+                url, backend = _toxiproxy(stack, toxiproxy_url, seed, in_process=in_process)
+                client = ToxiproxyClient(url)
+                version = _toxiproxy_version(client, url)
+                services = {
+                    name: _proxied(stack, client, declaration, in_process=in_process)
+                    for name, declaration in config.services.items()
+                }
+            adapters = {
+                name: config.service(name).build_adapter(endpoint.provider_url)
+                for name, endpoint in services.items()
+                if name in config.services
+            }
+            for adapter in adapters.values():
+                stack.callback(close_adapter, adapter)
+            yield ChaosEnvironment(backend, url, version, services, adapters, config)
+    except DeclarationError as exc:
+        raise ChaosEnvironmentError(str(exc)) from exc
 
-    with ExitStack() as stack:
-        if toxiproxy_url is None:
-            server = stack.enter_context(EmbeddedToxiproxy(seed=seed))
-            url, backend = server.url, "embedded"
-        else:
-            url, backend = toxiproxy_url.rstrip("/"), "toxiproxy"
-        client = ToxiproxyClient(url)
-        version = _toxiproxy_version(client, url)
-        services: dict[str, ServiceEndpoint] = {}
-        for name in providers.SERVICES:
-            provider = stack.enter_context(providers.serve(name, test_mode=True))
-            proxy_name = f"stormproof_{name}"
-            upstream = f"127.0.0.1:{provider.port}"
-            with suppress(ToxiproxyError):
-                client.delete_proxy(proxy_name)
-            proxy = client.create_proxy(proxy_name, listen="127.0.0.1:0", upstream=upstream)
-            stack.callback(_delete_quietly, client, proxy_name)
-            services[name] = ServiceEndpoint(
-                service=name,
-                proxy=proxy_name,
-                listen=proxy.listen,
-                upstream=upstream,
-                client_url=f"http://{proxy.listen}",
-                provider_url=provider.url,
-            )
-        yield ChaosEnvironment(backend, url, version, services)  # type: ignore[arg-type]
+
+def _toxiproxy(
+    stack: ExitStack, toxiproxy_url: str | None, seed: int | None, *, in_process: bool
+) -> tuple[str, Backend]:
+    if toxiproxy_url is not None:
+        return toxiproxy_url.rstrip("/"), "toxiproxy"
+    if in_process:
+        from stormproof.chaos.toxiproxy import EmbeddedToxiproxy  # noqa: PLC0415
+
+        return stack.enter_context(EmbeddedToxiproxy(seed=seed)).url, "embedded"
+    from stormproof.chaos import _processes  # noqa: PLC0415
+
+    try:
+        return _processes.start_proxy(stack, seed), "embedded"
+    except _processes.ProcessStartError as exc:
+        raise ChaosEnvironmentError(str(exc)) from exc
+
+
+def _proxied(
+    stack: ExitStack, client: ToxiproxyClient, declaration: ServiceDeclaration, *, in_process: bool
+) -> ServiceEndpoint:
+    from stormproof.chaos._processes import ProcessStartError  # noqa: PLC0415
+    from stormproof.chaos.services import launch_provider  # noqa: PLC0415
+
+    try:
+        provider_url = launch_provider(stack, declaration, in_process=in_process)
+    except (ProcessStartError, LookupError) as exc:
+        raise ChaosEnvironmentError(str(exc)) from exc
+    name = f"stormproof_{declaration.name}"
+    upstream = _host_port(provider_url)
+    with suppress(ToxiproxyError):
+        client.delete_proxy(name)
+    proxy = client.create_proxy(name, listen="127.0.0.1:0", upstream=upstream)
+    stack.callback(_delete_quietly, client, name)
+    return ServiceEndpoint(
+        service=declaration.name,
+        proxy=name,
+        listen=proxy.listen,
+        upstream=upstream,
+        client_url=f"http://{proxy.listen}",
+        provider_url=provider_url,
+    )
 
 
 def _delete_quietly(client: ToxiproxyClient, name: str) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+from stormproof.chaos.runner import _witness as witness
 from stormproof.chaos.runner._environment import ServiceEndpoint
-from stormproof.chaos.runner._provider_control import ProviderControl
+from stormproof.chaos.runner._records import AttemptRecord, Witness
 from stormproof.chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
+from stormproof.chaos.services import ProviderAdapter, ProviderFaults
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
 
 def describe_fault(fault: Fault) -> str:
     """A one-line description of a fault for reports, e.g. `latency downstream 500 ms`."""
     if isinstance(fault, ToxicFault):
-        attributes = ", ".join(f"{k}={v}" for k, v in sorted(fault.attributes.items()))
+        attributes = ", ".join(f"{k}={v}" for k, v in sorted(fault.effective_attributes.items()))
         toxicity = "" if fault.toxicity == 1.0 else f" toxicity={fault.toxicity:g}"
-        return f"toxic {fault.toxic} on {fault.stream} ({attributes or 'defaults'}){toxicity}"
+        return f"toxic {fault.toxic} on {fault.stream} ({attributes or 'no attributes'}){toxicity}"
     if isinstance(fault, ProxyFault):
         return "proxy down (connections refused)"
     spec = fault.http
@@ -22,25 +26,31 @@ def describe_fault(fault: Fault) -> str:
         parts.append(str(spec.status))
     if spec.retry_after is not None:
         parts.append(f"Retry-After {spec.retry_after}")
-    if spec.delay_ms:
+    if spec.mode == "slow":
         parts.append(f"after {spec.delay_ms} ms")
     target = f"{spec.method or '*'} {spec.path or '*'}"
     parts.append(f"for the next {spec.count} request(s) to {target}, {spec.apply} the handler")
     return " ".join(parts)
 
 
+class HttpFaultsUnsupportedError(RuntimeError):
+    """A scenario asks for an HTTP fault that neither the backend nor the provider can make."""
+
+
 class FaultInjector:
     """Applies faults to one service's proxy and provider, and lifts exactly what it applied."""
 
     def __init__(
-        self, toxiproxy: ToxiproxyClient, endpoint: ServiceEndpoint, control: ProviderControl
+        self, toxiproxy: ToxiproxyClient, endpoint: ServiceEndpoint, adapter: ProviderAdapter
     ) -> None:
         self._toxiproxy = toxiproxy
         self._endpoint = endpoint
-        self._control = control
+        self._adapter = adapter
         self._toxics: list[str] = []
         self._disabled = False
         self._http = False
+        # What the current phase applied, with its handle (toxic name, fault rule id).
+        self._applied: list[tuple[Fault, str]] = []
 
     def clean_slate(self) -> None:
         """Start from nothing: no toxics, proxy enabled, no provider faults, provider data reset."""
@@ -48,7 +58,7 @@ class FaultInjector:
         for toxic in self._toxiproxy.toxics(proxy):
             self._toxiproxy.remove_toxic(proxy, toxic.name)
         self._toxiproxy.update_proxy(proxy, enabled=True)
-        self._control.reset()
+        self._adapter.reset()
 
     def apply(self, fault: Fault) -> None:
         """Apply one fault."""
@@ -65,17 +75,71 @@ class FaultInjector:
                 attributes=dict(fault.attributes),
                 name=fault.toxic_name,
             )
+            self._applied.append((fault, fault.toxic_name))
         elif isinstance(fault, ProxyFault):
             self._disabled = True
             self._toxiproxy.update_proxy(proxy, enabled=False)
+            self._applied.append((fault, proxy))
         elif isinstance(fault, HttpFault):
+            faults = self._http_faults()
             self._http = True
-            self._control.add_fault(fault.http)
+            rule_id = faults.add_fault(fault.http.model_dump(mode="json"))
+            self._applied.append((fault, rule_id))
+
+    def cannot_apply(self, faults: Iterable[Fault]) -> str | None:
+        """Why some of `faults` cannot be made here (None: all can), checked before a scenario."""
+        if any(isinstance(f, HttpFault) for f in faults) and not isinstance(
+            self._adapter, ProviderFaults
+        ):
+            return (
+                f"needs HTTP faults: not supported by this backend (the {self._endpoint.service} "
+                "provider's adapter cannot make them, and neither can the proxy)"
+            )
+        return None
+
+    def _http_faults(self) -> ProviderFaults:
+        if not isinstance(self._adapter, ProviderFaults):
+            raise HttpFaultsUnsupportedError(
+                f"needs HTTP faults: the {self._endpoint.service} provider's adapter cannot make "
+                "them and this backend cannot either"
+            )
+        return self._adapter
+
+    def witnesses(self, attempts: Sequence[AttemptRecord]) -> list[Witness]:
+        """The evidence that each fault applied since the last `lift()` fired.
+
+        Args:
+            attempts: The client's attempts while the faults were on.
+        """
+        found: list[Witness] = []
+        for fault, handle in self._applied:
+            described = describe_fault(fault)
+            if isinstance(fault, ToxicFault):
+                found.append(self._toxic_witness(described, fault, handle, attempts))
+            elif isinstance(fault, ProxyFault):
+                found.append(witness.from_outage(described, attempts))
+            else:
+                hits = self._http_faults().fault_hits(handle)
+                found.append(witness.from_rule_hits(described, hits))
+        return found
+
+    def _toxic_witness(
+        self, described: str, fault: ToxicFault, name: str, attempts: Sequence[AttemptRecord]
+    ) -> Witness:
+        try:
+            stats = self._toxiproxy.toxic_stats(self._endpoint.proxy, name)
+        except ToxiproxyError:
+            # A real Toxiproxy keeps no per-toxic counters: fall back to the client's evidence.
+            return witness.from_client_attempts(described, fault.toxic, attempts)
+        return witness.from_toxic_counters(
+            described, acted=stats.acted, connections=stats.connections, byte_count=stats.bytes
+        )
 
     def lift(self) -> list[str]:
         """Lift everything applied so far; returns problems met while lifting (empty: clean)."""
         problems: list[str] = []
         proxy = self._endpoint.proxy
+        self._applied.clear()
         for name in self._toxics:
             try:
                 self._toxiproxy.remove_toxic(proxy, name)
@@ -90,7 +154,7 @@ class FaultInjector:
             except ToxiproxyError as exc:
                 problems.append(f"could not re-enable proxy {proxy}: {exc}")
         if self._http:
-            self._control.clear_faults()
+            self._http_faults().clear_faults()
             self._http = False
         return problems
 
@@ -100,5 +164,7 @@ class FaultInjector:
         found = [f"toxic {t.name} still on proxy {proxy}" for t in self._toxiproxy.toxics(proxy)]
         if not self._toxiproxy.get_proxy(proxy).enabled:
             found.append(f"proxy {proxy} still disabled")
-        found += [f"provider fault still active: {rule}" for rule in self._control.faults()]
+        if isinstance(self._adapter, ProviderFaults):
+            active = self._adapter.active_faults()
+            found += [f"provider fault still active: {dict(rule)}" for rule in active]
         return found

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from stormproof.chaos.runner import _categories as category
 from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord
 from stormproof.chaos.scenario import (
     OK,
     CallExpectation,
-    LedgerExpectation,
     PhaseExpectation,
-    Profile,
+    ScenarioExpectation,
 )
+from stormproof.chaos.services import ProviderAdapter
+from stormproof.clients import ResiliencePolicy
 
 _UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 
@@ -27,7 +26,9 @@ def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
 
 
-def judge_call(expect: CallExpectation, record: CallRecord, profile: Profile) -> list[Finding]:
+def judge_call(
+    expect: CallExpectation, record: CallRecord, policy: ResiliencePolicy, tolerance_s: float
+) -> list[Finding]:
     """Findings for one call; empty when the call did what was expected."""
     findings: list[Finding] = []
     took = _seconds(record.elapsed_s)
@@ -49,13 +50,13 @@ def judge_call(expect: CallExpectation, record: CallRecord, profile: Profile) ->
         findings.append(
             Finding(kind, f"{record.label} made {_attempts(record.attempts)}; expected {wanted}")
         )
-    limit = profile.deadline_s + profile.deadline_tolerance_s
+    limit = policy.deadline_s + tolerance_s
     if expect.within_deadline and record.elapsed_s > limit:
         findings.append(
             Finding(
                 category.DEADLINE_EXCEEDED,
                 f"{record.label} took {_seconds(record.elapsed_s)}; the deadline is "
-                f"{_seconds(profile.deadline_s)} (+{_seconds(profile.deadline_tolerance_s)} "
+                f"{_seconds(policy.deadline_s)} (+{_seconds(tolerance_s)} "
                 "tolerance)",
             )
         )
@@ -137,58 +138,29 @@ def judge_phase(expect: PhaseExpectation, record: PhaseRecord) -> list[Finding]:
     return findings
 
 
-def judge_ledger(
-    expect: LedgerExpectation,
-    ledger: Mapping[str, Any] | None,
-    sent: Sequence[Mapping[str, Any]] | None,
-) -> list[Finding]:
-    """Findings for provider-side effects: double charges, over-refunds, duplicate sends."""
+def judge_side_effects(expect: ScenarioExpectation, adapter: ProviderAdapter) -> list[Finding]:
+    """Findings for what the provider recorded: side effects above their bound per key, broken
+    invariants, in the words and categories the provider's adapter declares."""
     findings: list[Finding] = []
-    if ledger is not None:
-        charges = Counter(str(c["idempotency_key"]) for c in ledger.get("charges", []))
-        refunds = Counter(str(r["idempotency_key"]) for r in ledger.get("refunds", []))
-        findings += _per_key(
-            charges, expect.max_charges_per_key, category.DUPLICATE_CHARGE, "charged"
-        )
-        findings += _per_key(
-            refunds, expect.max_refunds_per_key, category.DUPLICATE_CHARGE, "refunded"
-        )
-        if expect.refunds_within_captured:
-            findings += _over_refunds(ledger)
-    if sent is not None and expect.max_sent_per_key is not None:
-        per_key = Counter(str(item.get("idempotency_key")) for item in sent)
-        findings += _per_key(
-            per_key, expect.max_sent_per_key, category.DUPLICATE_NOTIFICATION, "sent"
-        )
+    for name, bound in expect.side_effects.items():
+        effect = adapter.SIDE_EFFECTS[name]
+        counts = adapter.side_effects(name)
+        findings += [
+            Finding(
+                f"Duplicate {effect.noun}",
+                f"idempotency key {key} was {effect.verb} {count} times; expected at most "
+                f"{bound.max_per_key}",
+            )
+            for key, count in sorted(counts.items())
+            if count > bound.max_per_key
+        ]
+    for name in expect.invariants:
+        invariant = adapter.INVARIANTS[name]
+        findings += [
+            Finding(invariant.category, violation)
+            for violation in adapter.invariant_violations(name)
+        ]
     return findings
-
-
-def _per_key(counts: Counter[str], limit: int | None, kind: str, verb: str) -> list[Finding]:
-    if limit is None:
-        return []
-    return [
-        Finding(kind, f"idempotency key {key} was {verb} {count} times; expected at most {limit}")
-        for key, count in sorted(counts.items())
-        if count > limit
-    ]
-
-
-def _over_refunds(ledger: Mapping[str, Any]) -> list[Finding]:
-    captured: dict[str, int] = {}
-    for charge in ledger.get("charges", []):
-        captured[str(charge["payment_id"])] = int(charge["amount"])
-    refunded: Counter[str] = Counter()
-    for refund in ledger.get("refunds", []):
-        refunded[str(refund["payment_id"])] += int(refund["amount"])
-    return [
-        Finding(
-            category.REFUND_ABOVE_CAPTURED,
-            f"payment {payment_id} was refunded {amount} but only {captured.get(payment_id, 0)} "
-            "was captured",
-        )
-        for payment_id, amount in sorted(refunded.items())
-        if amount > captured.get(payment_id, 0)
-    ]
 
 
 def primary(findings: Sequence[Finding]) -> Finding | None:
@@ -196,4 +168,6 @@ def primary(findings: Sequence[Finding]) -> Finding | None:
     if not findings:
         return None
     order = {name: index for index, name in enumerate(category.ALL_CATEGORIES)}
-    return min(findings, key=lambda f: order.get(f.category, len(order)))
+    # A provider's own categories (Duplicate charge, ...) rank with the side effects.
+    theirs = order[category.SIDE_EFFECTS_RANK]
+    return min(findings, key=lambda f: order.get(f.category, theirs))

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
-from stormproof.chaos.runner._records import Finding
+from stormproof.chaos.runner._records import Finding, Witness
 
 
 class RunObserver(Protocol):
@@ -18,6 +18,10 @@ class RunObserver(Protocol):
 
     def judged(self, title: str, findings: Sequence[Finding]) -> None:
         """A judgement was made; `findings` is empty when it held."""
+        ...
+
+    def witnessed(self, witnesses: Sequence[Witness]) -> None:
+        """The evidence that each fault of a phase fired (or did not)."""
         ...
 
     def attach(self, name: str, content: str, mime_type: str) -> None:
@@ -38,6 +42,9 @@ class NullObserver:
 
     def judged(self, title: str, findings: Sequence[Finding]) -> None:
         """Ignore the judgement."""
+
+    def witnessed(self, witnesses: Sequence[Witness]) -> None:
+        """Ignore the evidence."""
 
     def attach(self, name: str, content: str, mime_type: str) -> None:
         """Ignore the attachment."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+Strength = Literal["proxy counters", "provider hit count", "client evidence"]
 
 
 @dataclass(frozen=True)
@@ -12,6 +14,23 @@ class Finding:
 
     category: str
     message: str
+
+
+@dataclass(frozen=True)
+class Witness:
+    """What one fault of a phase left behind.
+
+    Attributes:
+        fault: The fault, in a reviewer's words.
+        fired: Whether there is evidence that it acted during the phase.
+        evidence: The evidence (or its absence), in a reviewer's words.
+        strength: Where the evidence comes from.
+    """
+
+    fault: str
+    fired: bool
+    evidence: str
+    strength: Strength
 
 
 @dataclass(frozen=True)
@@ -65,7 +84,8 @@ class BreakerTransition:
 
 @dataclass
 class PhaseRecord:
-    """One phase: its calls, its breaker transitions and how many requests the provider saw."""
+    """One phase: its calls, its breaker transitions, how many requests the provider saw, and the
+    evidence that each of its faults fired."""
 
     name: str
     breaker_start: str
@@ -73,6 +93,7 @@ class PhaseRecord:
     transitions: list[BreakerTransition] = field(default_factory=list)
     provider_requests: int | None = None
     call_findings: list[Finding] = field(default_factory=list)
+    witnesses: list[Witness] = field(default_factory=list)
 
     @property
     def breaker_path(self) -> list[str]:

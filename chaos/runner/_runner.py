@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -11,33 +12,31 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from stormproof.chaos._options import Weakening
 from stormproof.chaos.runner import _categories as category
-from stormproof.chaos.runner._clients import (
-    ServiceClient,
-    Weakening,
-    build_client,
-    operations,
-    policy_for,
-)
+from stormproof.chaos.runner._clients import build_client, policy_for
 from stormproof.chaos.runner._environment import ChaosEnvironment
 from stormproof.chaos.runner._gc import collector_paused
 from stormproof.chaos.runner._injector import FaultInjector, describe_fault
 from stormproof.chaos.runner._inputs import InputReferenceError, render
-from stormproof.chaos.runner._judge import judge_call, judge_ledger, judge_phase, primary
+from stormproof.chaos.runner._judge import judge_call, judge_phase, judge_side_effects, primary
 from stormproof.chaos.runner._log_capture import capture_client_log
 from stormproof.chaos.runner._observer import NullObserver, RunObserver
-from stormproof.chaos.runner._provider_control import ProviderControl, ProviderControlError
 from stormproof.chaos.runner._recorder import EventRecorder
-from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord
-from stormproof.chaos.scenario import OK, Call, Phase, Scenario
+from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord, Witness
+from stormproof.chaos.scenario import OK, Call, Fault, Phase, Scenario, ToxicFault
+from stormproof.chaos.scenario._calls import client_operations
+from stormproof.chaos.services import ProviderAdapter
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
-from stormproof.clients import Runtime
+from stormproof.clients import Runtime, ServiceClient
 
 logger = logging.getLogger("stormproof.chaos")
+
+Verdict = Literal["passed", "failed", "inconclusive", "skipped"]
 
 
 @dataclass
@@ -49,14 +48,41 @@ class ScenarioResult:
     phases: list[PhaseRecord] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     elapsed_s: float = 0.0
-    ledger: dict[str, Any] | None = None
-    sent: list[dict[str, Any]] | None = None
+    provider_state: dict[str, Any] = field(default_factory=dict)
+    #: Why the scenario was not run at all (a fault this backend and provider cannot make).
+    skip_reason: str | None = None
     client_log: list[str] = field(default_factory=list)
 
     @property
+    def unfired(self) -> list[tuple[str, Witness]]:
+        """The faults that never fired, with the phase that applied them."""
+        return [(p.name, w) for p in self.phases for w in p.witnesses if not w.fired]
+
+    @property
+    def verdict(self) -> Verdict:
+        """`failed` when an expectation broke; else `inconclusive` when a fault never fired (the
+        run proves nothing about the client); else `passed`."""
+        if self.skip_reason is not None:
+            return "skipped"
+        if self.findings:
+            return "failed"
+        return "inconclusive" if self.unfired else "passed"
+
+    @property
     def passed(self) -> bool:
-        """True when every expectation held."""
-        return not self.findings
+        """True when every expectation held and every fault fired."""
+        return self.verdict == "passed"
+
+    @property
+    def inconclusive(self) -> bool:
+        """True when nothing failed but some fault never fired."""
+        return self.verdict == "inconclusive"
+
+    def inconclusive_message(self) -> str:
+        """Which faults never fired, phase by phase, with the evidence looked at."""
+        return "\n".join(
+            f"phase '{phase}': {w.fault}: {w.evidence} ({w.strength})" for phase, w in self.unfired
+        )
 
     @property
     def primary(self) -> Finding | None:
@@ -123,13 +149,16 @@ class ScenarioRunner:
         seed = scenario_seed(self.seed, scenario.name)
         result = ScenarioResult(scenario=scenario, seed=seed)
         endpoint = self.environment.endpoint(scenario.service)
-        control = ProviderControl(endpoint.provider_url)
-        injector = FaultInjector(self.toxiproxy, endpoint, control)
+        adapter = self.environment.adapter(scenario.service)
+        injector = FaultInjector(self.toxiproxy, endpoint, adapter)
+        result.skip_reason = injector.cannot_apply(f for p in scenario.phases for f in p.faults)
+        if result.skip_reason is not None:
+            return result
         started = time.monotonic()
         try:
             with capture_client_log(scenario.service) as log_lines, collector_paused():
                 try:
-                    self._run_phases(scenario, result, injector, control, seed)
+                    self._run_phases(scenario, result, injector, adapter, seed)
                 finally:
                     problems = injector.lift()
                     leftovers = problems + injector.leftovers()
@@ -137,7 +166,7 @@ class ScenarioRunner:
                         Finding(category.LEFTOVER_FAULT, item) for item in leftovers
                     ]
             result.client_log = log_lines
-        except (ToxiproxyError, ProviderControlError, InputReferenceError, OSError) as exc:
+        except Exception as exc:  # the proxy, the provider's adapter, the inputs: not the client
             result.findings.append(Finding(category.HARNESS_ERROR, f"{type(exc).__name__}: {exc}"))
         result.elapsed_s = time.monotonic() - started
         self._attach(result)
@@ -148,33 +177,34 @@ class ScenarioRunner:
         scenario: Scenario,
         result: ScenarioResult,
         injector: FaultInjector,
-        control: ProviderControl,
+        adapter: ProviderAdapter,
         seed: int,
     ) -> None:
-        unknown = [c.op for p in scenario.phases for c in p.calls]
-        unknown = [op for op in unknown if op not in operations(scenario.service)]
+        declaration = self.environment.config.service(scenario.service)
+        client_class = declaration.client_class()
+        known = client_operations(client_class)
+        unknown = sorted({c.op for p in scenario.phases for c in p.calls} - set(known))
         if unknown:
-            known = ", ".join(operations(scenario.service))
             raise InputReferenceError(
-                f"unknown operation(s) {', '.join(sorted(set(unknown)))} for the "
-                f"{scenario.service} client (known: {known})"
+                f"unknown operation(s) {', '.join(unknown)} for {client_class.__name__} "
+                f"(known: {', '.join(sorted(known))})"
             )
         with self.observer.step("Clean slate: remove toxics, enable proxy, reset provider"):
             injector.clean_slate()
             for state in scenario.setup:
-                control.set_state(state.state, state.params)
+                adapter.set_state(state.state, state.params)
         origin = time.monotonic()
         recorder = EventRecorder(origin)
         runtime = Runtime(random=random.Random(seed).random)
         policy = policy_for(scenario.profile, self.weaken)
         endpoint = self.environment.endpoint(scenario.service)
-        client = build_client(scenario.service, endpoint.client_url, policy, recorder, runtime)
+        client = build_client(client_class, endpoint.client_url, policy, recorder, runtime)
         saved: dict[str, Any] = {"seed": seed, "unique": f"{seed:08x}"}
         try:
             for phase in scenario.phases:
                 record = self._run_phase(
                     scenario=scenario, phase=phase, client=client, recorder=recorder,
-                    injector=injector, control=control, saved=saved, origin=origin,
+                    injector=injector, adapter=adapter, saved=saved, origin=origin,
                 )  # fmt: skip
                 result.phases.append(record)
                 result.findings += record.call_findings
@@ -186,14 +216,11 @@ class ScenarioRunner:
                         time.sleep(phase.wait_after_s)
         finally:
             client.close()
-        if scenario.service == "payments":
-            result.ledger = control.ledger()
-        if scenario.service == "notifications":
-            result.sent = control.sent()
-        ledger_findings = judge_ledger(scenario.expect, result.ledger, result.sent)
+        result.provider_state = dict(adapter.snapshot())
+        effects = judge_side_effects(scenario.expect, adapter)
         if scenario.expect != type(scenario.expect)():
-            self.observer.judged("Provider-side effects", ledger_findings)
-        result.findings += ledger_findings
+            self.observer.judged("Provider-side effects", effects)
+        result.findings += effects
 
     def _run_phase(
         self,
@@ -203,13 +230,13 @@ class ScenarioRunner:
         client: ServiceClient,
         recorder: EventRecorder,
         injector: FaultInjector,
-        control: ProviderControl,
+        adapter: ProviderAdapter,
         saved: dict[str, Any],
         origin: float,
     ) -> PhaseRecord:
         record = PhaseRecord(name=phase.name, breaker_start=client.breaker_state.name)
         with self.observer.step(f"Phase '{phase.name}'"):
-            before = control.request_count()
+            before = adapter.request_count()
             if phase.faults:
                 with self.observer.step("Apply faults"):
                     for fault in phase.faults:
@@ -223,12 +250,19 @@ class ScenarioRunner:
                         recorder=recorder, origin=origin,
                     )  # fmt: skip
                     for call_record in records:
-                        findings = judge_call(call.expect, call_record, scenario.profile)
+                        findings = judge_call(
+                            call.expect, call_record, scenario.profile,
+                            scenario.deadline_tolerance_s,
+                        )  # fmt: skip
                         self.observer.judged(_call_title(call_record), findings)
                         record.calls.append(call_record)
                         record.call_findings += findings
                     if call.save_as and records and records[-1].result is not None:
                         saved[call.save_as] = records[-1].result
+                if phase.faults:
+                    attempts = [a for c in record.calls for a in c.attempt_records]
+                    record.witnesses = injector.witnesses(attempts)
+                    self.observer.witnessed(record.witnesses)
             finally:
                 if phase.faults:
                     with self.observer.step("Lift faults"):
@@ -236,7 +270,9 @@ class ScenarioRunner:
                     if problems:
                         raise ToxiproxyError(0, "; ".join(problems))
             record.transitions = recorder.take_transitions()
-            record.provider_requests = control.request_count() - before
+            after = adapter.request_count()
+            if before is not None and after is not None:
+                record.provider_requests = after - before
         return record
 
     def _run_call(
@@ -269,21 +305,36 @@ class ScenarioRunner:
     def _attach(self, result: ScenarioResult) -> None:
         from stormproof.chaos.report import timeline_json, timeline_svg  # noqa: PLC0415 - avoid a cycle
 
+        records = {record.name: record for record in result.phases}
         faults = [
-            {"phase": p.name, "faults": [f.model_dump(exclude_defaults=True) for f in p.faults]}
-            for p in result.scenario.phases
+            {
+                "phase": phase.name,
+                "faults": [_effective(fault) for fault in phase.faults],
+                "evidence": [
+                    dataclasses.asdict(w) for w in getattr(records.get(phase.name), "witnesses", [])
+                ],
+            }
+            for phase in result.scenario.phases
+            if phase.faults
         ]
         self.observer.attach("faults.json", json.dumps(faults, indent=2), "application/json")
         self.observer.attach("timeline.json", timeline_json(result), "application/json")
         self.observer.attach("timeline.svg", timeline_svg(result), "image/svg+xml")
         if result.client_log:
             self.observer.attach("client-log.jsonl", "\n".join(result.client_log), "text/plain")
-        if result.ledger is not None:
-            body = json.dumps(result.ledger, indent=2)
-            self.observer.attach("payments-ledger.json", body, "application/json")
-        if result.sent is not None:
-            body = json.dumps(result.sent, indent=2)
-            self.observer.attach("notifications-sent.json", body, "application/json")
+        if result.provider_state:
+            body = json.dumps(result.provider_state, indent=2, default=str)
+            self.observer.attach(
+                f"{result.scenario.service}-provider-state.json", body, "application/json"
+            )
+
+
+def _effective(fault: Fault) -> dict[str, Any]:
+    """A fault with every value the proxy or provider applies, defaults included."""
+    values = fault.model_dump(mode="json")
+    if isinstance(fault, ToxicFault):
+        values.update(attributes=fault.effective_attributes, name=fault.toxic_name)
+    return values
 
 
 def _call_title(record: CallRecord) -> str:

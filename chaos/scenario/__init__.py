@@ -1,51 +1,52 @@
 """Scenario files: the declarative model and its loader."""
 
+from stormproof.chaos._options import SCENARIO_SUFFIXES
+from stormproof.chaos.scenario._faults import Fault, HttpFault, ProxyFault, ToxicFault
 from stormproof.chaos.scenario._loader import (
-    SCENARIO_SUFFIXES,
     ScenarioFileError,
     default_scenario_dir,
     load_scenario,
     load_scenarios,
+    parse_scenario,
     scenario_files,
 )
 from stormproof.chaos.scenario._model import (
     OK,
+    SCENARIO_POLICY,
     Bounds,
     Call,
     CallExpectation,
-    Fault,
-    HttpFault,
-    HttpFaultSpec,
-    LedgerExpectation,
+    PerKey,
     Phase,
     PhaseExpectation,
-    Profile,
-    ProxyFault,
     Scenario,
+    ScenarioExpectation,
     SetupState,
-    ToxicFault,
+    matches_selection,
 )
 
 __all__ = [
     "OK",
+    "SCENARIO_POLICY",
     "SCENARIO_SUFFIXES",
     "Bounds",
     "Call",
     "CallExpectation",
     "Fault",
     "HttpFault",
-    "HttpFaultSpec",
-    "LedgerExpectation",
+    "PerKey",
     "Phase",
     "PhaseExpectation",
-    "Profile",
     "ProxyFault",
     "Scenario",
+    "ScenarioExpectation",
     "ScenarioFileError",
     "SetupState",
     "ToxicFault",
     "default_scenario_dir",
     "load_scenario",
     "load_scenarios",
+    "matches_selection",
+    "parse_scenario",
     "scenario_files",
 ]

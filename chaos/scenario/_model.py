@@ -7,103 +7,46 @@ judges what the client did against the expectations.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
-ServiceName = Literal["users", "notifications", "payments"]
-StreamName = Literal["upstream", "downstream"]
-ToxicType = Literal[
-    "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data", "noop"
-]
-BreakerStateName = Literal["CLOSED", "OPEN", "HALF_OPEN"]
+from stormproof.chaos.scenario._base import Frozen
+from stormproof.chaos.scenario._faults import Fault, did_you_mean
+from stormproof.clients import BreakerPolicy, BreakerState, ResiliencePolicy, RetryPolicy
+
 Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
 
 #: The outcome of a successful call; every other outcome is a client exception class name.
 OK = "ok"
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ToxicFault(_Frozen):
-    """A Toxiproxy toxic on the proxy, e.g. `{toxic: latency, attributes: {latency: 500}}`."""
-
-    toxic: ToxicType
-    stream: StreamName = "downstream"
-    toxicity: float = Field(default=1.0, ge=0.0, le=1.0)
-    attributes: dict[str, int] = Field(default_factory=dict)
-    name: str | None = None
-
-    @property
-    def toxic_name(self) -> str:
-        """The toxic's name on the proxy (Toxiproxy's default: `<type>_<stream>`)."""
-        return self.name or f"{self.toxic}_{self.stream}"
-
-    @property
-    def kind(self) -> str:
-        return self.toxic
-
-
-class ProxyFault(_Frozen):
-    """The service's proxy is disabled (`proxy: down`): connects are refused."""
-
-    proxy: Literal["down"]
-
-    @property
-    def kind(self) -> str:
-        return "outage"
-
-
-class HttpFaultSpec(_Frozen):
-    """A provider fault rule (see docs/service-api.md, "Fault rule body")."""
-
-    mode: Literal["status", "slow", "malformed", "truncated"] = "status"
-    count: int = Field(default=1, ge=1)
-    method: str | None = None
-    path: str | None = None
-    status: int = Field(default=503, ge=100, le=599)
-    retry_after: str | None = None
-    body: Any = None
-    delay_ms: int = Field(default=0, ge=0)
-    apply: Literal["before", "after"] = "before"
-
-
-class HttpFault(_Frozen):
-    """An HTTP-level fault made by the provider itself, e.g. `{http: {status: 503, count: 2}}`."""
-
-    http: HttpFaultSpec
-
-    @property
-    def kind(self) -> str:
-        if self.http.mode == "status":
-            return f"http_{self.http.status}"
-        return f"http_{self.http.mode}"
-
-
-def _fault_tag(value: Any) -> str | None:
-    if isinstance(value, dict):
-        keys = [key for key in ("toxic", "proxy", "http") if key in value]
-        return keys[0] if len(keys) == 1 else None
-    if isinstance(value, ToxicFault | ProxyFault | HttpFault):
-        return {ToxicFault: "toxic", ProxyFault: "proxy", HttpFault: "http"}[type(value)]
-    return None
-
-
-Fault = Annotated[
-    Annotated[ToxicFault, Tag("toxic")]
-    | Annotated[ProxyFault, Tag("proxy")]
-    | Annotated[HttpFault, Tag("http")],
-    Discriminator(
-        _fault_tag,
-        custom_error_type="fault_kind",
-        custom_error_message="a fault needs exactly one of the keys 'toxic', 'proxy' or 'http'",
+#: A scenario's client policy before its `profile:` applies: timeouts short enough for a fast
+#: matrix (production defaults are seconds long), otherwise the client's own defaults.
+SCENARIO_POLICY = ResiliencePolicy(
+    connect_timeout_s=0.3,
+    read_timeout_s=0.4,
+    deadline_s=1.5,
+    retry=RetryPolicy(
+        max_attempts=3, initial_backoff_s=0.02, max_backoff_s=0.1, max_retry_after_s=1.0
     ),
-]
+    breaker=BreakerPolicy(failure_threshold=5, reset_timeout_s=0.5, success_threshold=1),
+)
 
 
-class Bounds(_Frozen):
+def _breaker_state_name(value: str) -> str:
+    names = list(BreakerState.__members__)
+    if value not in names:
+        hint = did_you_mean(value, names)
+        raise ValueError(f"unknown breaker state {value!r}{hint}; known: {', '.join(names)}")
+    return value
+
+
+BreakerStateName = Annotated[str, AfterValidator(_breaker_state_name)]
+"""A breaker state as the client's `BreakerState` names it: CLOSED, OPEN, HALF_OPEN."""
+
+
+class Bounds(Frozen):
     """An inclusive numeric range; `exactly` is shorthand for min == max."""
 
     min: float | None = None
@@ -143,7 +86,7 @@ def _fmt(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
-class CallExpectation(_Frozen):
+class CallExpectation(Frozen):
     """What one call must do."""
 
     outcome: list[str] = Field(default_factory=lambda: [OK])
@@ -160,7 +103,7 @@ class CallExpectation(_Frozen):
         return value
 
 
-class Call(_Frozen):
+class Call(Frozen):
     """One client operation, made `times` times in a row (or `concurrently` at once)."""
 
     op: str
@@ -170,10 +113,12 @@ class Call(_Frozen):
     save_as: str | None = None
     expect: CallExpectation = Field(default_factory=CallExpectation)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
-class PhaseExpectation(_Frozen):
+class PhaseExpectation(Frozen):
     """What must hold over a whole phase."""
 
     breaker_path: list[BreakerStateName] | None = None
@@ -182,7 +127,7 @@ class PhaseExpectation(_Frozen):
     attempts: Bounds | None = None
 
 
-class Phase(_Frozen):
+class Phase(Frozen):
     """Faults on, calls, faults off, then an optional pause (e.g. for a breaker's reset timeout)."""
 
     name: str
@@ -192,52 +137,64 @@ class Phase(_Frozen):
     wait_after_s: float = Field(default=0.0, ge=0.0, le=30.0)
 
 
-class SetupState(_Frozen):
+class SetupState(Frozen):
     """A provider state to establish before the phases (the same states Pact verification uses)."""
 
     state: str
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class Profile(_Frozen):
-    """The client's timing profile for this scenario: short, so the matrix stays fast."""
-
-    connect_timeout_s: float = Field(default=0.3, gt=0)
-    read_timeout_s: float = Field(default=0.4, gt=0)
-    deadline_s: float = Field(default=1.5, gt=0)
-    max_attempts: int = Field(default=3, ge=1, le=20)
-    backoff_initial_s: float = Field(default=0.02, ge=0)
-    backoff_max_s: float = Field(default=0.1, ge=0)
-    retry_after_cap_s: float = Field(default=1.0, ge=0)
-    breaker_failure_threshold: int = Field(default=5, ge=1)
-    breaker_reset_timeout_s: float = Field(default=0.5, gt=0)
-    breaker_success_threshold: int = Field(default=1, ge=1)
-    breaker_half_open_max_calls: int = Field(default=1, ge=1)
-    #: Slack allowed above the deadline for scheduling on a busy machine.
-    deadline_tolerance_s: float = Field(default=0.15, ge=0)
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
-class LedgerExpectation(_Frozen):
-    """Provider-side effects, read from the provider's test-mode ledger."""
+class PerKey(Frozen):
+    """A bound on a side effect per idempotency key."""
 
-    max_charges_per_key: int | None = Field(default=None, ge=0)
-    max_refunds_per_key: int | None = Field(default=None, ge=0)
-    max_sent_per_key: int | None = Field(default=None, ge=0)
-    refunds_within_captured: bool = False
+    max_per_key: int = Field(ge=0)
 
 
-class Scenario(_Frozen):
+class ScenarioExpectation(Frozen):
+    """What must hold on the provider after the whole scenario, read through its adapter.
+
+    The names are those the service's provider adapter declares (`SIDE_EFFECTS`, `INVARIANTS`),
+    e.g. `side_effects: {charges: {max_per_key: 1}}`, `invariants: [refunds_within_captured]`.
+    """
+
+    side_effects: dict[str, PerKey] = Field(default_factory=dict)
+    invariants: list[str] = Field(default_factory=list)
+
+
+class Scenario(Frozen):
     """One chaos scenario file."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    service: ServiceName
+    #: A service the project declares (its client, provider and adapter).
+    service: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str
     tags: list[str] = Field(default_factory=list)
     severity: Severity | None = None
-    profile: Profile = Field(default_factory=Profile)
+    #: The client's `ResiliencePolicy` for this scenario: its fields (`retry:` and `breaker:`
+    #: nested), over `SCENARIO_POLICY`.
+    profile: ResiliencePolicy = SCENARIO_POLICY
+    #: How far past the deadline a call may end: the time it takes to stop, on a busy machine.
+    deadline_tolerance_s: float = Field(default=0.15, ge=0, le=60)
     setup: list[SetupState] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
-    expect: LedgerExpectation = Field(default_factory=LedgerExpectation)
+    expect: ScenarioExpectation = Field(default_factory=ScenarioExpectation)
+
+    @field_validator("profile", mode="before")
+    @classmethod
+    def _over_scenario_policy(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return _merge(dataclasses.asdict(SCENARIO_POLICY), value)
+        return value
 
     @property
     def fault_kinds(self) -> list[str]:
@@ -251,7 +208,13 @@ class Scenario(_Frozen):
 
     @property
     def effective_severity(self) -> Severity:
-        """Payments are critical unless the file says otherwise."""
-        if self.severity is not None:
-            return self.severity
-        return "critical" if self.service == "payments" else "normal"
+        """The file's severity, `normal` when it says none."""
+        return self.severity or "normal"
+
+
+def matches_selection(scenario: Scenario, text: str) -> bool:
+    """Whether `text` selects `scenario`: any comma-separated part found, case-insensitively, in
+    its name, service, a tag or a fault kind."""
+    needles = [part.strip().lower() for part in text.split(",") if part.strip()]
+    haystack = [scenario.name, scenario.service, *scenario.tags, *scenario.fault_kinds]
+    return any(needle in value.lower() for needle in needles for value in haystack)

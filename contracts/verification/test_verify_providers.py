@@ -101,5 +101,8 @@ def test_a_provider_without_test_mode_fails_saying_why() -> None:
     with providers.serve("users", test_mode=False) as server:
         result = verify_provider("users-service", files, base_url=server.url)
     assert not result.passed
-    assert f"set up through {server.url}/_test/states" in result.summary()
+    assert f"could not be set up for {server.url} through the provider's adapter" in (
+        result.summary()
+    )
+    assert "/_test/states answered 404" in result.summary()
     assert "is the provider running in test mode?" in result.summary()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -51,7 +52,8 @@ def test_run_verifies_contracts_runs_scenarios_and_writes_allure(tmp_path):
     labels = {(label["name"], label["value"]) for label in payment["labels"]}
     assert {("epic", "payments"), ("feature", "http_503"), ("severity", "critical")} <= labels
     assert {a["name"] for a in payment["attachments"]} >= {
-        "faults.json", "timeline.json", "timeline.svg", "client-log.jsonl", "payments-ledger.json",
+        "faults.json", "timeline.json", "timeline.svg", "client-log.jsonl",
+        "payments-provider-state.json",
     }  # fmt: skip
     parameters = {p["name"]: p for p in payment["parameters"]}
     assert parameters["seed"] == {"name": "seed", "value": "7", "excluded": True}
@@ -154,3 +156,83 @@ def test_scenarios_pass_unchanged_against_a_separately_running_toxiproxy(tmp_pat
     properties = (tmp_path / "results" / "environment.properties").read_text()
     assert "backend=toxiproxy" in properties
     assert f"http://127.0.0.1:{port}" in properties
+
+
+def test_a_selection_that_matches_nothing_is_exit_2_with_the_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", "--select", "nosuchthing", "--no-contracts"])
+    assert result.exit_code == 2
+    assert "--select 'nosuchthing' matches no scenario" in result.output
+    assert "users-503-then-success" in result.output
+    assert "passed" not in result.output
+
+
+def test_an_unreachable_toxiproxy_is_one_early_error_and_exit_2(tmp_path):
+    port = _free_port()
+    done = _run(
+        ["--toxiproxy-url", f"http://127.0.0.1:{port}", "--no-contracts", "--no-html",
+         "--output", str(tmp_path / "results")],
+        cwd=tmp_path,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output[-3000:]
+    assert output.count(f"the Toxiproxy at http://127.0.0.1:{port} cannot be reached") == 1
+    assert "scorecard" not in output
+    assert "PASSED" not in output
+    assert "FAILED" not in output
+
+
+INTERRUPTED_RUN = """\
+name: {name}
+service: users
+description: waits long enough to be interrupted
+setup: [{{state: "a user with id usr_1 exists"}}]
+phases:
+  - name: calls
+    faults: [{{toxic: latency, attributes: {{latency: 10}}}}]
+    calls:
+      - op: get_user
+        with: {{user_id: usr_1}}
+    wait_after_s: {wait}
+"""
+
+
+def test_an_interrupted_run_is_marked_interrupted_and_exits_130(tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    for index, wait in enumerate([0, 20, 0]):
+        name = f"interrupt-{index}"
+        (scenarios / f"{name}.yaml").write_text(INTERRUPTED_RUN.format(name=name, wait=wait))
+    results = tmp_path / "results"
+    env = {**os.environ, "PACT_DO_NOT_TRACK": "true", "COLUMNS": "200"}
+    env.pop("TOXIPROXY_URL", None)
+    process = subprocess.Popen(
+        [*STORMPROOF, "run", "--scenarios", str(scenarios), "--no-contracts", "--no-html",
+         "--output", str(results)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        # interrupt-0 done and interrupt-1 into its 20 s wait: allure wrote one result.
+        while not list(results.glob("*-result.json")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, output[-3000:]
+    assert "stormproof: interrupted" in output
+    assert "the run failed" not in output
+    outcomes = {
+        data["name"]: data
+        for data in (json.loads(p.read_text()) for p in results.glob("*-result.json"))
+    }
+    assert outcomes["interrupt-0"]["status"] == "passed"
+    for name, how in (("interrupt-1", "while this test ran"), ("interrupt-2", "before this")):
+        assert outcomes[name]["status"] == "broken"
+        assert outcomes[name]["statusDetails"]["message"].startswith("Interrupted: the run was")
+        assert how in outcomes[name]["statusDetails"]["message"]
+    categories = json.loads((results / "categories.json").read_text())
+    assert {"name": "Interrupted", "matchedStatuses": ["broken"],
+            "messageRegex": ".*Interrupted.*"} in categories  # fmt: skip

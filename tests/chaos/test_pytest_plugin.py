@@ -28,7 +28,7 @@ FAILING = """
 name: plugin-wrong-expectation
 service: users
 description: expects a breaker that cannot open after one failure
-profile: {max_attempts: 1, breaker_failure_threshold: 5}
+profile: {retry: {max_attempts: 1}, breaker: {failure_threshold: 5}}
 phases:
   - name: outage
     faults: [{proxy: down}]
@@ -66,7 +66,12 @@ def test_scenario_files_run_as_items_and_failures_read_like_a_review(isolated):
 def test_a_bad_scenario_file_is_a_collection_error_naming_the_field(isolated):
     isolated.makefile(".chaos.yaml", broken=PASSING.replace("toxic: latency", "toxic: lag"))
     result = isolated.runpytest_subprocess()
-    result.stdout.fnmatch_lines(["*broken.chaos.yaml: invalid scenario file*", "*toxic.toxic: *"])
+    result.stdout.fnmatch_lines(
+        [
+            "*broken.chaos.yaml: invalid scenario file*",
+            "*line 10: phases[[]0[]].faults[[]0[]].toxic: unknown toxic type 'lag'*",
+        ]
+    )
     assert result.ret != 0
 
 
@@ -111,16 +116,57 @@ def test_finds_nothing(chaos_environment, toxiproxy):
     result.assert_outcomes(passed=2)
 
 
-def test_an_unreachable_toxiproxy_fails_each_scenario_once_clearly(isolated):
+def test_an_unreachable_toxiproxy_is_one_error_before_any_scenario_runs(isolated):
     isolated.makefile(".chaos.yaml", one=PASSING)
     isolated.makefile(".chaos.yaml", two=PASSING.replace("plugin-latency", "plugin-latency-2"))
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    # -rN: pytest prints the short summary untruncated when $CI is set, which would repeat it.
-    result = isolated.runpytest_subprocess("-rN", "--toxiproxy-url", f"http://127.0.0.1:{port}")
-    result.assert_outcomes(failed=2)
-    output = result.stdout.str()
-    assert output.count(f"cannot reach Toxiproxy at http://127.0.0.1:{port}") == 2
+    result = isolated.runpytest_subprocess("--toxiproxy-url", f"http://127.0.0.1:{port}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count(f"cannot reach Toxiproxy at http://127.0.0.1:{port}") == 1
     assert "/version failed: connection refused" in output
+    assert "PASSED" not in output
+    assert "FAILED" not in output
     assert "Traceback" not in output
+
+
+def test_a_selection_that_matches_nothing_is_an_error_naming_the_scenarios(isolated):
+    isolated.makefile(".chaos.yaml", good=PASSING)
+    isolated.makefile(".chaos.yaml", bad=FAILING)
+    result = isolated.runpytest_subprocess("--stormproof-select", "nosuchthing")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stderr.str()
+    assert "--stormproof-select 'nosuchthing' matches no scenario" in output
+    assert "Scenarios: plugin-latency, plugin-wrong-expectation" in output
+
+
+UNFIRED = (
+    PASSING.replace("name: plugin-latency", "name: plugin-unfired")
+    .replace("attributes: {latency: 50}", "toxicity: 0\n        attributes: {latency: 50}")
+    .replace("elapsed_s: {min: 0.045}", "elapsed_s: {min: 0}")
+)
+
+
+def test_a_fault_that_never_fired_fails_the_run_as_inconclusive(isolated):
+    isolated.makefile(".chaos.yaml", unfired=UNFIRED)
+    result = isolated.runpytest_subprocess("-v")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*Inconclusive: a fault never fired*",
+            "*phase 'slow': toxic latency on downstream (jitter=0, latency=50) toxicity=0:*"
+            "never acted*(proxy counters)*",
+            "*INCONCLUSIVE*",
+            "*0/1 scenarios passed, 1 inconclusive*",
+        ]
+    )
+
+
+def test_allow_inconclusive_reports_it_as_skipped_not_passed(isolated):
+    isolated.makefile(".chaos.yaml", unfired=UNFIRED)
+    result = isolated.runpytest_subprocess("-rs", "--allow-inconclusive")
+    result.assert_outcomes(skipped=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*SKIPPED*Inconclusive: a fault never fired*"])

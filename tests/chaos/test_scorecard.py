@@ -38,4 +38,4 @@ def test_rows_show_the_slowest_call_against_the_deadline():
 def test_a_pass_past_the_deadline_is_explained_by_the_tolerance():
     text = _render([_result("users-slow-drip-deadline.yaml", 1.01)])
     assert "1.01 / 1.00 s" in text
-    assert "within the profile's deadline_tolerance_s (up to 0.15 s)" in text
+    assert "within the scenario's deadline_tolerance_s (up to 0.15 s)" in text

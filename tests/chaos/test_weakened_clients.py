@@ -42,7 +42,7 @@ def test_a_client_without_a_deadline_is_caught_by_a_slow_drip(chaos_environment,
             "name": "drip-without-deadline",
             "service": "users",
             "description": "10 ms per byte: about 2.5 s for one response, deadline 1 s",
-            "profile": {"read_timeout_s": 0.5, "deadline_s": 1.0, "max_attempts": 1},
+            "profile": {"read_timeout_s": 0.5, "deadline_s": 1.0, "retry": {"max_attempts": 1}},
             "setup": [{"state": "a user with id usr_1 exists"}],
             "phases": [
                 {

@@ -14,6 +14,14 @@ DOCUMENTED = {
     "UserServiceClient",
     "NotificationServiceClient",
     "PaymentServiceClient",
+    # building a client
+    "Operation",
+    "RequestModel",
+    "ResponseModel",
+    "Email",
+    "IdempotencyKey",
+    "ResourceId",
+    "OutcomeUnknownError",
     # models
     "User",
     "UserPage",
@@ -24,6 +32,7 @@ DOCUMENTED = {
     "ResiliencePolicy",
     "RetryPolicy",
     "BreakerPolicy",
+    "FleetPolicy",
     "Runtime",
     "testing",
     # events
@@ -43,6 +52,7 @@ DOCUMENTED = {
     "ReadTimeoutError",
     "DeadlineExceededError",
     "ServiceUnavailableError",
+    "ResponseTruncatedError",
     "ServerError",
     "CircuitOpenError",
     "RateLimitedError",

@@ -7,7 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from stormproof.clients import BreakerPolicy, ResiliencePolicy, RetryPolicy, UserServiceClient
+from stormproof.clients import (
+    BreakerPolicy,
+    FleetPolicy,
+    ResiliencePolicy,
+    RetryPolicy,
+    UserServiceClient,
+)
 
 
 def test_production_defaults():
@@ -81,6 +87,10 @@ def test_from_env_without_variables_is_the_base():
         ("STORMPROOF_RETRY_MAX_ATTEMPTS", "0", "max_attempts must be an integer >= 1"),
         ("STORMPROOF_BREAKER_ENABLED", "maybe", "must be true or false"),
         ("STORMPROOF_CONNECT_TIMEOUT_S", "inf", "must be a finite number"),
+        ("STORMPROOF_BREAKER_WINDOW", "sliding", "window must be 'consecutive' or 'count' or"),
+        ("STORMPROOF_BREAKER_FAILURE_RATE_THRESHOLD", "50", "must be a fraction in (0, 1]"),
+        ("STORMPROOF_RETRY_BUDGET_WINDOW_S", "0", "budget_window_s must be a finite number > 0"),
+        ("STORMPROOF_FLEET_TIMEOUT_S", "-1", "timeout_s must be a finite number > 0"),
     ],
 )
 def test_from_env_bad_values_name_the_variable(variable, value, fragment):
@@ -93,3 +103,13 @@ def test_client_reads_the_environment_when_no_policy_is_given(monkeypatch):
     monkeypatch.setenv("STORMPROOF_USERS_DEADLINE_S", "1.25")
     with UserServiceClient("http://svc.test") as client:
         assert client.policy.deadline_s == 1.25
+
+
+def test_a_bad_redis_url_is_refused_without_showing_it():
+    with pytest.raises(ValueError, match="redis_url must be") as caught:
+        ResiliencePolicy.from_env(
+            "users", environ={"STORMPROOF_FLEET_REDIS_URL": "http://user:hunter2@redis:6379"}
+        )
+    assert "hunter2" not in str(caught.value)
+    policy = FleetPolicy(redis_url="redis://user:hunter2@redis:6379/0")
+    assert "hunter2" not in repr(policy)

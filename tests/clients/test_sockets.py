@@ -16,6 +16,7 @@ from stormproof.clients import (
     BreakerState,
     DeadlineExceededError,
     ResiliencePolicy,
+    ResponseTruncatedError,
     ResponseValidationError,
     RetryPolicy,
     ServiceUnavailableError,
@@ -108,7 +109,7 @@ def test_connection_refused_is_retried_then_reported():
     assert caught.value.attempts == 3
 
 
-def test_truncated_body_is_retried_for_reads_then_a_response_validation_error():
+def test_truncated_body_is_retried_for_reads_then_a_truncation_error():
     def truncated(request, sock):
         head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
         sock.sendall(head.encode() + USER_BODY[:20])
@@ -118,10 +119,12 @@ def test_truncated_body_is_retried_for_reads_then_a_response_validation_error():
         LocalServer(truncated) as server,
         UserServiceClient(server.url, policy=DRIP_POLICY, runtime=instant_runtime(0)) as client,
     ):
-        with pytest.raises(ResponseValidationError, match="truncated") as caught:
+        with pytest.raises(ResponseTruncatedError, match="truncated") as caught:
             client.get_user("u1")
         assert len(server.stats.requests) == 3
         assert caught.value.attempts == 3
+        assert not isinstance(caught.value, ResponseValidationError)
+        assert "not retried" not in str(caught.value)  # the hint matches what happened
 
 
 def test_a_header_block_cut_by_the_connection_is_truncation_not_a_content_type_problem():
@@ -133,7 +136,7 @@ def test_a_header_block_cut_by_the_connection_is_truncation_not_a_content_type_p
         LocalServer(cut_headers) as server,
         UserServiceClient(server.url, policy=DRIP_POLICY, runtime=instant_runtime(0)) as client,
     ):
-        with pytest.raises(ResponseValidationError, match="cut short") as caught:
+        with pytest.raises(ResponseTruncatedError, match="cut short") as caught:
             client.get_user("u1")
         assert len(server.stats.requests) == 3
         assert caught.value.attempts == 3

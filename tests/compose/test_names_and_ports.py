@@ -6,8 +6,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from stormproof.chaos.runner import SERVICES, read_environment_file
+from stormproof.chaos.runner import read_environment_file
+from stormproof.chaos.services import demo_config_path, load_config
 from tests.compose._files import ENVIRONMENT_FILE, compose, host_port, toxiproxy_config
+
+SERVICES = tuple(load_config(demo_config_path()).services)
 
 
 @pytest.fixture(scope="module")

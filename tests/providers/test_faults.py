@@ -155,6 +155,26 @@ def test_test_endpoints_and_healthz_are_never_faulted_or_logged(users):
     assert users.get("/users").status_code == 200
 
 
+def test_an_empty_rule_is_the_default_503_for_the_next_request(users):
+    rule = users.post("/_test/faults", json={}).json()
+    assert (rule["mode"], rule["status"], rule["count"], rule["apply"]) == (
+        "status", 503, 1, "before"
+    )  # fmt: skip
+    assert users.get("/users").status_code == 503
+    assert users.get(f"/_test/faults/{rule['id']}").json()["hits"] == 1
+
+
+def test_a_rule_keeps_its_hits_after_it_is_used_up_until_the_reset(users):
+    rule = users.post("/_test/faults", json={"mode": "status", "count": 2}).json()
+    assert rule["hits"] == 0
+    assert [users.get("/users").status_code for _ in range(3)] == [503, 503, 200]
+    used_up = users.get(f"/_test/faults/{rule['id']}").json()
+    assert (used_up["hits"], used_up["remaining"]) == (2, 0)
+    assert users.get("/_test/faults").json()["rules"] == []
+    assert users.post("/_test/reset").status_code == 204
+    assert users.get(f"/_test/faults/{rule['id']}").status_code == 404
+
+
 @pytest.mark.parametrize(
     "rule",
     [
@@ -165,7 +185,6 @@ def test_test_endpoints_and_healthz_are_never_faulted_or_logged(users):
         {"mode": "slow", "delay_ms": -1},
         {"mode": "status", "apply": "during"},
         {"mode": "status", "colour": "red"},
-        {},
     ],
 )
 def test_invalid_rules_are_422(users, rule):

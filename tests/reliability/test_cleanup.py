@@ -20,7 +20,6 @@ from stormproof.chaos.runner import (
     HARNESS_ERROR,
     ChaosEnvironment,
     NullObserver,
-    ProviderControl,
     ScenarioRunner,
 )
 from stormproof.chaos.scenario import Scenario
@@ -83,7 +82,7 @@ def _leftovers(environment: ChaosEnvironment, toxiproxy: ToxiproxyClient) -> lis
     found = [f"toxic {t.name}" for t in toxiproxy.toxics(endpoint.proxy)]
     if not toxiproxy.get_proxy(endpoint.proxy).enabled:
         found.append("proxy disabled")
-    found += [f"provider fault {rule}" for rule in ProviderControl(endpoint.provider_url).faults()]
+    found += [f"provider fault {rule}" for rule in environment.adapter("payments").active_faults()]
     return found
 
 
@@ -148,7 +147,7 @@ def test_a_crash_in_a_step(chaos_rollback, toxiproxy, step: str, error: BaseExce
         _run(chaos_rollback, observer)
     # The crash came with faults on: both toxics had been applied before it.
     assert [t for t in observer.seen if t.startswith("toxic ")] == [
-        "toxic latency on downstream (latency=5)",
+        "toxic latency on downstream (jitter=0, latency=5)",
         "toxic limit_data on upstream (bytes=1000000)",
     ]
     assert observer.seen[-1].startswith(step)

@@ -30,11 +30,10 @@ import pytest
 
 from stormproof.chaos.runner import (
     FaultInjector,
-    ProviderControl,
     ServiceEndpoint,
     start_environment,
 )
-from stormproof.chaos.scenario import Fault, HttpFault, HttpFaultSpec, ProxyFault, ToxicFault
+from stormproof.chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
 from stormproof.chaos.toxiproxy import ToxiproxyClient
 from stormproof.clients import (
     BreakerPolicy,
@@ -48,6 +47,7 @@ from stormproof.clients import (
     RetryPolicy,
     ServiceError,
 )
+from stormproof.providers import FaultRuleSpec, PaymentsAdapter
 from tests.reliability._figures import count
 
 RUNS = int(os.environ.get("STORMPROOF_PAYMENT_RUNS", "30"))
@@ -80,14 +80,14 @@ class Wiring:
 
     endpoint: ServiceEndpoint
     injector: FaultInjector
-    control: ProviderControl
+    control: PaymentsAdapter
 
 
 @pytest.fixture(scope="module")
 def wiring() -> Iterator[Wiring]:
     with start_environment(seed=20261129) as environment:
         endpoint = environment.endpoint("payments")
-        control = ProviderControl(endpoint.provider_url)
+        control = PaymentsAdapter(endpoint.provider_url)
         with ToxiproxyClient(environment.toxiproxy_url) as toxiproxy:
             injector = FaultInjector(toxiproxy, endpoint, control)
             yield Wiring(endpoint, injector, control)
@@ -118,7 +118,7 @@ def random_fault(rng: random.Random, index: int) -> Fault:
     # was charged", as payments-429-retry-after-beyond-deadline expects), so it never comes
     # after the handler: a service that charged and then answered 429 would break that promise.
     apply = "before" if mode == "status" and status == 429 else rng.choice(["before", "after"])
-    spec = HttpFaultSpec(
+    spec = FaultRuleSpec(
         mode=mode,
         count=rng.randint(1, 3),
         method="POST",
@@ -174,7 +174,7 @@ def _settle(call: Callable[[], T], what: str) -> T | ClientRequestError:
 
 
 def _ledger(wiring: Wiring) -> dict[str, Any]:
-    return wiring.control.ledger()
+    return dict(wiring.control.snapshot()["ledger"])
 
 
 def one_run(wiring: Wiring, seed: int) -> None:

@@ -1,0 +1,38 @@
+"""`stormproof init`: a commented starting configuration and one example scenario."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+_FILES = {"stormproof.toml": "stormproof.toml", "scenarios/example.yaml": "example.yaml"}
+
+
+def init_command(
+    *,
+    directory: Annotated[
+        Path, typer.Argument(help="Folder to write into (default: the current folder).")
+    ] = Path(),
+) -> None:
+    """Write stormproof.toml and scenarios/example.yaml to start from (never overwrites)."""
+    templates = resources.files("stormproof.chaos").joinpath("templates")
+    targets = {directory / name: template for name, template in _FILES.items()}
+    existing = [str(path) for path in targets if path.exists()]
+    if existing:
+        typer.secho(
+            f"stormproof: not overwriting {', '.join(existing)}; nothing was written",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    for path, template in targets.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(templates.joinpath(template).read_text(encoding="utf-8"), encoding="utf-8")
+        typer.echo(f"wrote {path}")
+    typer.echo(
+        "Next: point [services.orders] at your client and provider (or rename it), then run "
+        "`stormproof run`."
+    )

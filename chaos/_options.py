@@ -1,0 +1,12 @@
+"""Constants the pytest plugin and the CLI need before anything heavy is imported."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+#: File suffixes of scenario files.
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+#: Test-only ways to make the client worse, to prove the scenarios catch it.
+Weakening = Literal["no-retries", "no-breaker", "no-deadline"]
+WEAKENINGS: tuple[Weakening, ...] = ("no-retries", "no-breaker", "no-deadline")
