@@ -33,7 +33,10 @@ class ToxicState:
     direction: str  # "upstream" or "downstream"
     toxicity: float
     attrs: dict[str, int]
-    witness: Witness = field(default_factory=Witness)
+    witness: Witness = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.witness = self.kind.witness()
 
     def to_json(self) -> dict[str, Any]:
         """The toxic's JSON object, fields in Toxiproxy's order."""
@@ -54,6 +57,7 @@ class ToxicState:
             "connections": self.witness.connections,
             "acted": self.witness.acted,
             "bytes": self.witness.bytes,
+            **self.witness.extra(),
         }
 
 
@@ -153,8 +157,9 @@ class ProxyState:
         """Give a new connection's links the current toxics."""
         for link in (conn.up, conn.down):
             if link is not None:
-                for toxic in self.chains[link.direction]:
-                    self._add_to_link(link, conn.cid, toxic)
+                for toxic in self.toxics():
+                    if toxic.direction == link.direction or toxic.kind.both_links:
+                        self._add_to_link(link, conn.cid, toxic)
 
     def _add_to_link(self, link: Link, cid: int, toxic: ToxicState) -> None:
         rng = self.rng_for(self.name, cid, link.direction, toxic.name)
@@ -162,12 +167,14 @@ class ProxyState:
             toxic.kind, toxic.name, toxic.attrs, toxic.toxicity, rng, witness=toxic.witness
         )
 
-    def _links(self, direction: str) -> list[tuple[Link, int]]:
+    def _links(self, toxic: ToxicState) -> list[tuple[Link, int]]:
+        """The links a toxic runs on: those of its direction, or both (request side first)."""
+        both = toxic.kind.both_links
         links = []
         for conn in self.connections:
-            link = conn.up if direction == UPSTREAM else conn.down
-            if link is not None:
-                links.append((link, conn.cid))
+            for link in (conn.up, conn.down):
+                if link is not None and (both or link.direction == toxic.direction):
+                    links.append((link, conn.cid))
         return links
 
     # -- toxics --------------------------------------------------------------------------
@@ -186,20 +193,20 @@ class ProxyState:
     def add_toxic(self, toxic: ToxicState) -> None:
         """Append a toxic to its chain and to every live link in its direction."""
         self.chains[toxic.direction].append(toxic)
-        for link, cid in self._links(toxic.direction):
+        for link, cid in self._links(toxic):
             self._add_to_link(link, cid, toxic)
 
     def update_toxic(self, toxic: ToxicState, attrs: dict[str, int], toxicity: float) -> None:
         """Reconfigure a toxic everywhere it runs."""
         toxic.attrs = attrs
         toxic.toxicity = toxicity
-        for link, _ in self._links(toxic.direction):
+        for link, _ in self._links(toxic):
             link.update_stage(toxic.name, attrs, toxicity)
 
     def remove_toxic(self, toxic: ToxicState) -> None:
         """Remove a toxic everywhere; what it held goes on downstream."""
         self.chains[toxic.direction].remove(toxic)
-        for link, _ in self._links(toxic.direction):
+        for link, _ in self._links(toxic):
             link.remove_stage(toxic.name)
 
     def reset_toxics(self) -> None:

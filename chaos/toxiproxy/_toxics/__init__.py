@@ -9,6 +9,7 @@ from stormproof.chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
 from stormproof.chaos.toxiproxy._jsonio import as_int, json_kind
 from stormproof.chaos.toxiproxy._toxics import (
     bandwidth,
+    http,
     latency,
     limit_data,
     noop,
@@ -31,7 +32,17 @@ from stormproof.chaos.toxiproxy._toxics._witness import Witness
 
 KINDS: dict[str, ToxicKind] = {
     module.KIND.type_name: module.KIND
-    for module in (latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, noop)
+    for module in (
+        latency,
+        bandwidth,
+        slow_close,
+        timeout,
+        reset_peer,
+        slicer,
+        limit_data,
+        noop,
+        http,
+    )
 }
 
 __all__ = [
@@ -57,8 +68,11 @@ def parse_attributes(
     Unknown attribute names are ignored, as Toxiproxy ignores them.
 
     Raises:
-        ApiError: 400 when a value is not an integer or is out of the accepted range.
+        ApiError: 400 when a value is not an integer or is out of the accepted range (or, for
+            an extension with its own attributes, does not fit them).
     """
+    if kind.parse is not None:
+        return kind.parse(raw, base)
     attrs = dict(base) if base is not None else kind.defaults()
     # Toxiproxy decodes a new toxic's attributes into a noop first, so it names NoopToxic.
     go_struct = kind.go_struct if base is not None else "NoopToxic"

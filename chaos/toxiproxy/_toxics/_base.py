@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from time import monotonic
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from stormproof.chaos.toxiproxy._toxics._timer import EARLY_MARGIN, Timer
 from stormproof.chaos.toxiproxy._toxics._witness import Witness
@@ -289,6 +289,10 @@ class ToxicKind:
         attrs: Its integer attributes, in Toxiproxy's field order.
         stage: What runs it on one link (internal).
         check: A check across attributes; returns a problem or None.
+        parse: For a stormproof extension whose attributes are not all integers: merges JSON
+            attributes over a base (or the defaults) and checks them (raises ApiError).
+        witness: Makes the toxic's counters.
+        both_links: It runs on both links of a connection whatever its stream (HTTP toxics).
     """
 
     type_name: str
@@ -296,9 +300,14 @@ class ToxicKind:
     attrs: tuple[AttrSpec, ...]
     stage: type[Stage]
     check: Callable[[dict[str, int]], str | None] | None = None
+    parse: Callable[[object, Mapping[str, Any] | None], dict[str, Any]] | None = None
+    witness: Callable[[], Witness] = Witness
+    both_links: bool = False
 
     registry: ClassVar[dict[str, ToxicKind]] = {}
 
     def defaults(self) -> dict[str, int]:
         """Attributes of a toxic created without any (all zero, as in Go)."""
+        if self.parse is not None:
+            return self.parse(None, None)
         return {spec.name: 0 for spec in self.attrs}

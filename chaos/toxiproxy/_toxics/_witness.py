@@ -22,6 +22,10 @@ class Witness:
         self.acted = 0
         self.bytes = 0
 
+    def extra(self) -> dict[str, int]:
+        """Counters beyond the three every toxic has (an extension's own), for its stats."""
+        return {}
+
     def act(self, size: int = 0) -> None:
         """Count one action touching `size` bytes."""
         self.acted += 1

@@ -1,0 +1,414 @@
+"""http (a stormproof extension): HTTP faults per request, in front of any HTTP/1.1 upstream.
+
+Unlike Toxiproxy's toxics, which act per connection and direction, an ``http`` toxic runs on both
+links of every connection: the request side reads requests with h11 and decides, per matching
+request, whether to act; the response side reads the answers in the same order and carries the
+decision out (answer instead, replace, slow, drip, malformed, truncated, lost). Bytes of messages
+it leaves alone go on untouched, and a connection that is not HTTP passes through untouched too
+(``not_http`` in the toxic's stats). Its toxicity is rolled per matching request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from time import monotonic
+from typing import TYPE_CHECKING, Any, cast
+
+import h11
+
+from stormproof.chaos.toxiproxy._toxics._base import CLOSE, Chunk, Stage, ToxicKind
+from stormproof.chaos.toxiproxy._toxics._http_attrs import HttpAttributes, parse_http_attributes
+from stormproof.chaos.toxiproxy._toxics._http_wire import (
+    Reader,
+    looks_like_request,
+    malformed_answer,
+    request_path,
+    status_answer,
+    truncated_answer,
+    wants_continue,
+)
+from stormproof.chaos.toxiproxy._toxics._outbox import Outbox
+from stormproof.chaos.toxiproxy._toxics._timer import Timer
+from stormproof.chaos.toxiproxy._toxics._witness import Witness
+
+if TYPE_CHECKING:
+    from stormproof.chaos.toxiproxy._link import Link
+
+FORWARD, DROP, DRIP = "forward", "drop", "drip"
+
+
+class HttpWitness(Witness):
+    """An ``http`` toxic's counters: requests seen, matched and acted on, connections not HTTP.
+
+    Attributes:
+        requests: Requests read on connections the toxic saw.
+        matched: Requests whose method and path matched.
+        not_http: Connections passed through untouched because they did not speak HTTP/1.1.
+        claimed: Matching requests picked to act on (what `count` limits).
+    """
+
+    __slots__ = ("claimed", "matched", "not_http", "requests")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+        self.matched = 0
+        self.not_http = 0
+        self.claimed = 0
+
+    def extra(self) -> dict[str, int]:
+        return {"requests": self.requests, "matched": self.matched, "not_http": self.not_http}
+
+
+class _Answer:
+    """A made-up answer waiting for its turn among the connection's answers."""
+
+    __slots__ = ("close", "data")
+
+    def __init__(self, data: bytes, close: bool) -> None:
+        self.data = data
+        self.close = close
+
+
+class _Expect:
+    """An answer the upstream owes, and what to do to it (None: nothing)."""
+
+    __slots__ = ("method", "mode")
+
+    def __init__(self, method: bytes, mode: str | None) -> None:
+        self.method = method
+        self.mode = mode
+
+
+class HttpStage(Stage):
+    """One ``http`` toxic on one link: the request side upstream, the response side downstream."""
+
+    __slots__ = (
+        "action",
+        "box",
+        "config",
+        "cut_at",
+        "dead",
+        "held",
+        "is_request",
+        "passthrough",
+        "peer",
+        "queue",
+        "reader",
+        "released",
+        "seen",
+        "toxicity",
+    )
+
+    def __init__(self, link: Any, *, toxicity: float, **kwargs: Any) -> None:
+        # Toxicity is rolled per request, so the link itself is always active.
+        self.toxicity = toxicity
+        super().__init__(link, toxicity=1.0, **kwargs)
+
+    def _count_roll(self) -> None:
+        # Counted once per connection (on its request side), not once per link.
+        if not self.counted and cast("Link", self.link).direction == "upstream":
+            self.counted = True
+            self.witness.connections += 1
+
+    @property
+    def counters(self) -> HttpWitness:
+        """The toxic's counters."""
+        return cast(HttpWitness, self.witness)
+
+    def setup(self) -> None:
+        link = cast("Link", self.link)
+        self.is_request = link.direction == "upstream"
+        self.box = Outbox(lambda cb: Timer(link.loop, cb), self._send, self.emit_end)
+        self.held = bytearray()
+        self.released = 0
+        self.action = FORWARD
+        self.passthrough = False
+        self.dead = False
+        self.seen = False
+        self.cut_at = -1
+        self.queue: deque[_Answer | _Expect] = deque()
+        self.peer: HttpStage | None = None
+        self.reader: Reader | None = Reader.for_request() if self.is_request else None
+        if not self.is_request:
+            for stage in link.conn.up.stages if link.conn.up is not None else ():
+                if isinstance(stage, HttpStage) and stage.name == self.name:
+                    stage.peer, self.peer = self, stage
+
+    def configured(self) -> None:
+        self.config = HttpAttributes.model_validate(self.attrs)
+
+    def update(self, attrs: dict[str, int], toxicity: float) -> None:
+        # Nothing held is replayed: the parsers keep their place in the stream.
+        self.attrs = attrs
+        self.toxicity = toxicity
+        self.configured()
+
+    # -- accounting: held bytes stay counted by the link, each chunk sent costs one chunk ---
+    def _send(self, chunk: Chunk) -> None:
+        self.link.charge(1)
+        self.emit(chunk)
+
+    def _made_up(self, data: bytes) -> None:
+        cast("Link", self.link).inflight += len(data)
+        self.box.data(data, monotonic())
+
+    def _drop(self, size: int) -> None:
+        if size:
+            self.link.dropped(size, chunks=0)
+            self.record_bytes(size)
+
+    # -- stream ------------------------------------------------------------------------
+    def on_data(self, chunk: Chunk) -> None:
+        self.link.dropped(0, chunks=1)  # the bytes live on in this stage, the chunk does not
+        data = chunk.data
+        while data:  # a loop, not recursion: one chunk may carry many pipelined messages
+            data = self._take(data, chunk.ts)
+
+    def _take(self, data: bytes, ts: float) -> bytes:
+        """Read `data`; returns what follows the end of a message (the next one's start)."""
+        if self.dead:
+            self._drop(len(data))
+            return b""
+        if self.passthrough or (self.reader is None and not self._start_response()):
+            self.box.data(data, ts)
+            return b""
+        if self.released == 0 and not self.held:
+            if self.is_request:
+                if looks_like_request(data[:80]) is False:
+                    self._not_http(data, ts)
+                    return b""
+            else:
+                self._first_byte(ts)
+        self.held += data
+        assert self.reader is not None
+        self.reader.feed(data)
+        return self._run(ts)
+
+    def on_end(self, kind: str) -> None:
+        if self.reader is not None and not self.passthrough and not self.dead:
+            with contextlib.suppress(RuntimeError):
+                self.reader.feed(b"")
+            rest = self._run(monotonic())
+            if rest:
+                self.held = bytearray(rest)
+        if self.held and not self.dead:
+            # An unfinished message: what was not decided goes on as it came.
+            data, self.held = bytes(self.held), bytearray()
+            if self.action == DROP:
+                self._drop(len(data))
+            else:
+                self.box.data(data, monotonic())
+        self.box.end(kind)
+
+    def drain(self) -> tuple[list[Chunk], str | None]:
+        held, end = self.box.take()
+        if self.held and self.action != DROP and not self.dead:
+            held.append(bytes(self.held))
+        elif self.held:
+            self.link.dropped(len(self.held), chunks=0)
+        self.held = bytearray()
+        self.dead = True
+        now = monotonic()
+        self.link.charge(len(held))
+        return [Chunk(data, now) for data in held], end
+
+    # -- parsing -----------------------------------------------------------------------
+    def _run(self, ts: float) -> bytes:
+        while self.reader is not None and not self.passthrough and not self.dead:
+            try:
+                event, consumed = self.reader.next_event()
+            except h11.RemoteProtocolError:
+                self._not_http(b"", ts)
+                return b""
+            if event is h11.NEED_DATA:
+                self._release(consumed, ts)
+                return b""
+            if event is h11.PAUSED:  # an upgrade or CONNECT: what follows is not HTTP
+                self._release(consumed, ts)
+                self.seen = True
+                self._not_http(b"", ts)
+                return b""
+            if isinstance(event, h11.Request):
+                self._decide(event)
+                self._release(consumed, ts)
+            elif isinstance(event, h11.Response):
+                self._respond(event, consumed, ts)
+            elif isinstance(event, h11.Data):
+                self._release(consumed, ts)
+                if self.cut_at >= 0 and consumed > self.cut_at:
+                    self._cut()
+            elif isinstance(event, h11.EndOfMessage):
+                self._release(consumed, ts)
+                return self._next_message()
+            elif isinstance(event, h11.InformationalResponse):
+                self._release(consumed, ts)
+            else:  # ConnectionClosed
+                break
+        return b""
+
+    def _release(self, consumed: int, ts: float) -> None:
+        size = consumed - self.released
+        if size <= 0:
+            return
+        if self.cut_at >= 0:
+            size = min(size, max(self.cut_at - self.released, 0))
+            consumed = self.released + size
+        piece = bytes(self.held[:size])
+        del self.held[:size]
+        self.released = consumed
+        if self.action == DROP:
+            self._drop(size)
+        elif self.action == DRIP:
+            self.box.drip(piece, self.config.drip_bytes, self.config.delay_ms / 1000.0)
+        else:
+            self.box.data(piece, ts)
+
+    def _next_message(self) -> bytes:
+        rest = bytes(self.held)
+        self.held = bytearray()
+        self.released = 0
+        self.action = FORWARD
+        self.cut_at = -1
+        if self.is_request:
+            self.reader = Reader.for_request()
+        else:
+            self.queue.popleft()
+            self.reader = None
+            self._pump_answers()
+        return rest
+
+    def _not_http(self, data: bytes, ts: float) -> None:
+        """Stop reading: this connection does not speak HTTP/1.1 (or stopped speaking it)."""
+        if not self.seen:
+            self.counters.not_http += 1
+        for stage in (self, self.peer):
+            if stage is not None and not stage.passthrough:
+                stage.passthrough = True
+                held, stage.held = bytes(stage.held), bytearray()
+                if stage.action == DROP:
+                    stage._drop(len(held))
+                else:
+                    stage.box.data(held, ts)
+        self.box.data(data, ts)
+
+    # -- the request side --------------------------------------------------------------
+    def _decide(self, request: h11.Request) -> None:
+        self.seen = True
+        counters, config = self.counters, self.config
+        counters.requests += 1
+        act = False
+        if config.matches(request.method.decode("latin-1"), request_path(request.target)):
+            counters.matched += 1
+            roll = self.rng.random() < self.toxicity
+            if roll and (config.count == 0 or counters.claimed < config.count):
+                counters.claimed += 1
+                act = True
+        peer = self.peer
+        if peer is None or peer.out_closed:
+            return  # nobody to carry an answer out: the request goes on untouched
+        mode = config.mode if act else None
+        if (
+            mode is not None
+            and config.apply == "before"
+            and mode in ("status", "malformed", "truncated")
+        ):
+            self.action = DROP
+            self.record()
+            close = wants_continue(request) or mode == "truncated"
+            if mode == "status":
+                answer = status_answer(config, close=close)
+            elif mode == "malformed":
+                answer = malformed_answer(config, None, close=close)
+            else:
+                answer = truncated_answer()
+            peer.queue.append(_Answer(answer, close))
+            if close:
+                self.dead = True
+                self.link.dropped(len(self.held), chunks=0)
+                self.held = bytearray()
+        else:
+            if mode == "slow" and config.apply == "before":
+                self.record()
+                self.box.wait(monotonic() + config.delay_ms / 1000.0)
+                mode = None
+            peer.queue.append(_Expect(request.method, mode))
+        peer._pump_answers()
+
+    # -- the response side -------------------------------------------------------------
+    def _pump_answers(self) -> None:
+        while self.reader is None and self.queue and isinstance(self.queue[0], _Answer):
+            answer = self.queue.popleft()
+            assert isinstance(answer, _Answer)
+            self._made_up(answer.data)
+            if answer.close:
+                self.dead = True
+                self.box.end(CLOSE)
+                return
+
+    def _start_response(self) -> bool:
+        """Start reading the answer the upstream owes; False when it owes none."""
+        if self.is_request or self.passthrough:
+            return False
+        self._pump_answers()
+        if self.dead or not self.queue:
+            return False
+        head = self.queue[0]
+        assert isinstance(head, _Expect)
+        self.reader = Reader.for_response(head.method)
+        return True
+
+    def _owed(self) -> _Expect:
+        head = self.queue[0]
+        assert isinstance(head, _Expect)
+        return head
+
+    def _first_byte(self, ts: float) -> None:
+        if self._owed().mode == "slow":
+            self.record()
+            self.box.wait(ts + self.config.delay_ms / 1000.0)
+
+    def _respond(self, response: h11.Response, consumed: int, ts: float) -> None:
+        mode = self._owed().mode
+        config = self.config
+        self.seen = True
+        if mode in ("status", "malformed"):
+            self.action = DROP
+            self.record()
+            if mode == "status":
+                self._made_up(status_answer(config, close=False))
+            else:
+                self._made_up(malformed_answer(config, response, close=False))
+            self._release(consumed, ts)
+        elif mode == "lost":
+            self.action = DROP
+            self.record()
+            self._release(consumed, ts)
+            self.dead = True
+            self.box.end(CLOSE)
+        else:
+            self._release(consumed, ts)
+            if mode == "drip":
+                self.record()
+                self.action = DRIP
+            elif mode == "truncated":
+                self.cut_at = consumed + config.bytes
+
+    def _cut(self) -> None:
+        self.record()
+        self.dead = True
+        self.link.dropped(len(self.held), chunks=0)
+        self.held = bytearray()
+        self.box.end(CLOSE)
+
+
+KIND = ToxicKind(
+    "http",
+    "HttpToxic",
+    (),
+    HttpStage,
+    parse=parse_http_attributes,
+    witness=HttpWitness,
+    both_links=True,
+)
