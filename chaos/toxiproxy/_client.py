@@ -17,6 +17,7 @@ from stormproof.chaos.toxiproxy._errors import (
 )
 from stormproof.chaos.toxiproxy._models import (
     DOWNSTREAM,
+    Attributes,
     Proxy,
     ProxySpec,
     Toxic,
@@ -227,7 +228,7 @@ class ToxiproxyClient:
         *,
         stream: str = DOWNSTREAM,
         toxicity: float = 1.0,
-        attributes: Mapping[str, int] | None = None,
+        attributes: Attributes | None = None,
         name: str | None = None,
     ) -> Toxic:
         """Add a toxic to a proxy; it applies to live connections too.
@@ -267,7 +268,7 @@ class ToxiproxyClient:
         proxy: str,
         name: str,
         *,
-        attributes: Mapping[str, int] | None = None,
+        attributes: Attributes | None = None,
         toxicity: float | None = None,
     ) -> Toxic:
         """Change some attributes (others are kept) and/or the toxicity of a toxic."""
@@ -295,7 +296,7 @@ class ToxiproxyClient:
         *,
         stream: str = DOWNSTREAM,
         toxicity: float = 1.0,
-        attributes: Mapping[str, int] | None = None,
+        attributes: Attributes | None = None,
         name: str | None = None,
     ) -> Iterator[Toxic]:
         """Apply one toxic for a ``with`` block; it is removed when the block ends."""

@@ -6,22 +6,27 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-Attributes = Mapping[str, int]
-"""Toxic attributes by name (all Toxiproxy 2.x toxic attributes are integers)."""
+Attributes = Mapping[str, Any]
+"""Toxic attributes by name: integers for every Toxiproxy 2.x type; the embedded server's ``http``
+extension also takes strings and a header map (see docs/http-toxics.md)."""
 
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"
 
 
-class FrozenAttributes(Mapping[str, int]):
+def _hashable(value: Any) -> Any:
+    return tuple(sorted(value.items())) if isinstance(value, Mapping) else value
+
+
+class FrozenAttributes(Mapping[str, Any]):
     """A read-only, hashable mapping of toxic attributes."""
 
     __slots__ = ("_data",)
 
-    def __init__(self, data: Mapping[str, int] | None = None) -> None:
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
         self._data = dict(data or {})
 
-    def __getitem__(self, key: str) -> int:
+    def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -31,16 +36,16 @@ class FrozenAttributes(Mapping[str, int]):
         return len(self._data)
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
+        return hash(frozenset((k, _hashable(v)) for k, v in self._data.items()))
 
     def __repr__(self) -> str:
         return repr(self._data)
 
-    def __reduce__(self) -> tuple[type[FrozenAttributes], tuple[dict[str, int]]]:
+    def __reduce__(self) -> tuple[type[FrozenAttributes], tuple[dict[str, Any]]]:
         return (FrozenAttributes, (self._data,))
 
 
-def _frozen(attributes: Mapping[str, Any] | None) -> Mapping[str, int]:
+def _frozen(attributes: Mapping[str, Any] | None) -> Attributes:
     if isinstance(attributes, FrozenAttributes):
         return attributes
     return FrozenAttributes(attributes)
@@ -95,6 +100,9 @@ class ToxicStats:
             (bandwidth), split (slicer) or passed (noop); closes delayed (slow_close);
             connections held or dropped (timeout), reset (reset_peer) or cut (limit_data).
         bytes: Bytes it delayed, throttled, held or dropped (0 where that means nothing).
+        requests: ``http`` toxics: requests read (0 for other types).
+        matched: ``http`` toxics: requests whose method and path matched.
+        not_http: ``http`` toxics: connections passed through untouched, not being HTTP/1.1.
     """
 
     name: str
@@ -103,6 +111,9 @@ class ToxicStats:
     connections: int
     acted: int
     bytes: int
+    requests: int = 0
+    matched: int = 0
+    not_http: int = 0
 
     @property
     def fired(self) -> bool:
@@ -119,6 +130,9 @@ class ToxicStats:
             connections=int(data["connections"]),
             acted=int(data["acted"]),
             bytes=int(data["bytes"]),
+            requests=int(data.get("requests", 0)),
+            matched=int(data.get("matched", 0)),
+            not_http=int(data.get("not_http", 0)),
         )
 
 
