@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from stormproof.chaos.runner import _witness as witness
 from stormproof.chaos.runner._environment import ServiceEndpoint
+from stormproof.chaos.runner._http_route import HTTP_TOXIC, toxic_attributes
 from stormproof.chaos.runner._records import AttemptRecord, Witness
 from stormproof.chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
 from stormproof.chaos.services import ProviderAdapter, ProviderFaults
@@ -38,14 +39,28 @@ class HttpFaultsUnsupportedError(RuntimeError):
 
 
 class FaultInjector:
-    """Applies faults to one service's proxy and provider, and lifts exactly what it applied."""
+    """Applies faults to one service's proxy and provider, and lifts exactly what it applied.
+
+    Args:
+        toxiproxy: The proxy server's API.
+        endpoint: The service's wiring.
+        adapter: The service's provider adapter.
+        proxy_http: The proxy has the `http` toxic (the embedded one): `http:` faults go there,
+            for every service; otherwise to the provider adapter's fault API, if it has one.
+    """
 
     def __init__(
-        self, toxiproxy: ToxiproxyClient, endpoint: ServiceEndpoint, adapter: ProviderAdapter
+        self,
+        toxiproxy: ToxiproxyClient,
+        endpoint: ServiceEndpoint,
+        adapter: ProviderAdapter,
+        *,
+        proxy_http: bool = False,
     ) -> None:
         self._toxiproxy = toxiproxy
         self._endpoint = endpoint
         self._adapter = adapter
+        self._proxy_http = proxy_http
         self._toxics: list[str] = []
         self._disabled = False
         self._http = False
@@ -80,6 +95,13 @@ class FaultInjector:
             self._disabled = True
             self._toxiproxy.update_proxy(proxy, enabled=False)
             self._applied.append((fault, proxy))
+        elif isinstance(fault, HttpFault) and self._proxy_http:
+            name = f"http_fault_{len(self._toxics) + 1}"
+            self._toxics.append(name)
+            self._toxiproxy.add_toxic(
+                proxy, HTTP_TOXIC, attributes=toxic_attributes(fault.http), name=name
+            )
+            self._applied.append((fault, name))
         elif isinstance(fault, HttpFault):
             faults = self._http_faults()
             self._http = True
@@ -88,6 +110,14 @@ class FaultInjector:
 
     def cannot_apply(self, faults: Iterable[Fault]) -> str | None:
         """Why some of `faults` cannot be made here (None: all can), checked before a scenario."""
+        faults = list(faults)
+        if self._proxy_http:
+            return None
+        if any(isinstance(f, ToxicFault) and f.toxic == HTTP_TOXIC for f in faults):
+            return (
+                "needs the embedded proxy: the http toxic is a stormproof extension that this "
+                "Toxiproxy does not have (it answers 400 for the type)"
+            )
         if any(isinstance(f, HttpFault) for f in faults) and not isinstance(
             self._adapter, ProviderFaults
         ):
@@ -118,6 +148,9 @@ class FaultInjector:
                 found.append(self._toxic_witness(described, fault, handle, attempts))
             elif isinstance(fault, ProxyFault):
                 found.append(witness.from_outage(described, attempts))
+            elif self._proxy_http:
+                stats = self._toxiproxy.toxic_stats(self._endpoint.proxy, handle)
+                found.append(witness.from_http_toxic(described, stats))
             else:
                 hits = self._http_faults().fault_hits(handle)
                 found.append(witness.from_rule_hits(described, hits))
@@ -153,7 +186,7 @@ class FaultInjector:
                 self._disabled = False
             except ToxiproxyError as exc:
                 problems.append(f"could not re-enable proxy {proxy}: {exc}")
-        if self._http:
+        if self._http and not self._proxy_http:
             self._http_faults().clear_faults()
             self._http = False
         return problems

@@ -21,6 +21,7 @@ from stormproof.chaos.runner import _categories as category
 from stormproof.chaos.runner._clients import build_client, policy_for
 from stormproof.chaos.runner._environment import ChaosEnvironment
 from stormproof.chaos.runner._gc import collector_paused
+from stormproof.chaos.runner._http_route import HTTP_TOXIC, proxy_makes_http_faults
 from stormproof.chaos.runner._injector import FaultInjector, describe_fault
 from stormproof.chaos.runner._inputs import InputReferenceError, render
 from stormproof.chaos.runner._judge import judge_call, judge_phase, judge_side_effects, primary
@@ -28,7 +29,7 @@ from stormproof.chaos.runner._log_capture import capture_client_log
 from stormproof.chaos.runner._observer import NullObserver, RunObserver
 from stormproof.chaos.runner._recorder import EventRecorder
 from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord, Witness
-from stormproof.chaos.scenario import OK, Call, Fault, Phase, Scenario, ToxicFault
+from stormproof.chaos.scenario import OK, Call, Fault, HttpFault, Phase, Scenario, ToxicFault
 from stormproof.chaos.scenario._calls import client_operations
 from stormproof.chaos.services import ProviderAdapter
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
@@ -143,6 +144,19 @@ class ScenarioRunner:
         self.observer: RunObserver = observer or NullObserver()
         self.weaken = weaken
         self.toxiproxy = ToxiproxyClient(environment.toxiproxy_url)
+        self._proxy_http: bool | None = None  # whether the proxy has the http toxic, asked once
+
+    def _proxy_has_http(self, faults: Sequence[Fault], proxy: str) -> bool:
+        needs = any(
+            isinstance(f, HttpFault) or (isinstance(f, ToxicFault) and f.toxic == HTTP_TOXIC)
+            for f in faults
+        )
+        if self._proxy_http is None and needs:
+            try:
+                self._proxy_http = proxy_makes_http_faults(self.toxiproxy, proxy)
+            except ToxiproxyError:
+                return False  # asked again by the next scenario that needs it
+        return bool(self._proxy_http)
 
     def run(self, scenario: Scenario) -> ScenarioResult:
         """Run one scenario; faults are always rolled back, even on errors or interrupts."""
@@ -150,8 +164,10 @@ class ScenarioRunner:
         result = ScenarioResult(scenario=scenario, seed=seed)
         endpoint = self.environment.endpoint(scenario.service)
         adapter = self.environment.adapter(scenario.service)
-        injector = FaultInjector(self.toxiproxy, endpoint, adapter)
-        result.skip_reason = injector.cannot_apply(f for p in scenario.phases for f in p.faults)
+        faults = [f for p in scenario.phases for f in p.faults]
+        proxy_http = self._proxy_has_http(faults, endpoint.proxy)
+        injector = FaultInjector(self.toxiproxy, endpoint, adapter, proxy_http=proxy_http)
+        result.skip_reason = injector.cannot_apply(faults)
         if result.skip_reason is not None:
             return result
         started = time.monotonic()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from stormproof.chaos.runner._records import AttemptRecord, Witness
+from stormproof.chaos.toxiproxy import ToxicStats
 
 #: Toxics whose effect a client sees as a failed attempt.
 _BREAKING_TOXICS = frozenset({"reset_peer", "timeout", "limit_data"})
@@ -47,6 +48,20 @@ def from_rule_hits(fault: str, hits: int) -> Witness:
     if hits == 0:
         return Witness(fault, False, "no request matched the rule", "provider hit count")
     return Witness(fault, True, f"answered {_times(hits, 'request')}", "provider hit count")
+
+
+def from_http_toxic(fault: str, stats: ToxicStats) -> Witness:
+    """An HTTP fault's witness from the embedded proxy's `http` toxic counters."""
+    if stats.acted == 0:
+        evidence = (
+            f"no request was acted on ({_times(stats.requests, 'request')} seen, "
+            f"{stats.matched} matched"
+        )
+        if stats.not_http:
+            evidence += f", {_times(stats.not_http, 'connection')} not HTTP"
+        return Witness(fault, False, evidence + ")", "proxy counters")
+    evidence = f"acted on {_times(stats.acted, 'request')} of {stats.matched} matched"
+    return Witness(fault, True, evidence, "proxy counters")
 
 
 def from_outage(fault: str, attempts: Sequence[AttemptRecord]) -> Witness:

@@ -59,6 +59,20 @@ class ToxicFault(Frozen):
         if toxic is None:  # the type itself was refused: nothing to check the attributes against
             return value
         kind = KINDS[toxic]
+        if kind.parse is not None:  # a stormproof extension (http) checks its own attributes
+            known = list(kind.defaults())
+            unknown = [
+                f"unknown attribute {key!r} for a {toxic} toxic{did_you_mean(key, known)}"
+                for key in value
+                if key not in known
+            ]
+            if unknown:
+                raise ValueError("; ".join(unknown))
+            try:
+                parse_attributes(kind, dict(value))
+            except ApiError as exc:
+                raise ValueError(exc.message) from None
+            return value
         names = [spec.name for spec in kind.attrs]
         problems = [
             f"unknown attribute {key!r} for a {toxic} toxic{did_you_mean(key, names)}"

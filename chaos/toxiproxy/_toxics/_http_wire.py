@@ -100,9 +100,8 @@ def status_answer(attrs: HttpAttributes, *, close: bool) -> bytes:
     """The whole answer of a ``status`` toxic."""
     body = attrs.body.encode()
     if not attrs.body:
-        body = json.dumps(
-            {"error": f"fault injected by a stormproof http toxic (status {attrs.status})"}
-        ).encode()
+        message = f"fault injected by a stormproof http toxic (status {attrs.status})"
+        body = json.dumps({"error": {"type": "fault_injected", "message": message}}).encode()
     headers = [("Content-Type", attrs.content_type), ("Content-Length", str(len(body)))]
     if attrs.retry_after:
         headers.append(("Retry-After", attrs.retry_after))
