@@ -294,3 +294,17 @@ def test_bad_attributes_are_refused_with_400(client, listen, attributes, says):
         client.add_toxic("web", "http", attributes=attributes)
     assert caught.value.status == 400
     assert says in str(caught.value)
+
+
+def test_several_http_toxics_are_one_rule_set_oldest_first(client, listen, upstream):
+    # As a provider's fault rules: each request goes to the oldest toxic that takes it, so a
+    # 503-after followed by a 400-before answers the first request 503 and the second 400.
+    after = {"status": 503, "apply": "after", "count": 1, "method": "POST"}
+    before = {"status": 400, "count": 1, "method": "POST"}
+    client.add_toxic("web", "http", name="first", attributes=after)
+    client.add_toxic("web", "http", name="second", attributes=before)
+    conn = _conn(listen)
+    assert [_get(conn, "/p", "POST", b"{}")[0] for _ in range(3)] == [503, 400, 200]
+    assert upstream.hits == 2  # the 503 one was processed, the 400 one never arrived
+    first, second = client.toxic_stats("web", "first"), client.toxic_stats("web", "second")
+    assert (first.acted, first.matched, second.acted, second.matched) == (1, 3, 1, 3)

@@ -6,6 +6,10 @@ request, whether to act; the response side reads the answers in the same order a
 decision out (answer instead, replace, slow, drip, malformed, truncated, lost). Bytes of messages
 it leaves alone go on untouched, and a connection that is not HTTP passes through untouched too
 (``not_http`` in the toxic's stats). Its toxicity is rolled per matching request.
+
+Several ``http`` toxics on one proxy are one ordered rule set, as a provider's fault rules are:
+the first of them in the chain reads the traffic, and each request goes to the oldest toxic that
+matches it, rolls active and has count left; the others pass the bytes on untouched.
 """
 
 from __future__ import annotations
@@ -72,13 +76,14 @@ class _Answer:
 
 
 class _Expect:
-    """An answer the upstream owes, and what to do to it (None: nothing)."""
+    """An answer the upstream owes, what to do to it (mode None: nothing), and by which toxic."""
 
-    __slots__ = ("method", "mode")
+    __slots__ = ("method", "mode", "rule")
 
-    def __init__(self, method: bytes, mode: str | None) -> None:
+    def __init__(self, method: bytes, mode: str | None, rule: HttpStage) -> None:
         self.method = method
         self.mode = mode
+        self.rule = rule
 
 
 class HttpStage(Stage):
@@ -97,6 +102,7 @@ class HttpStage(Stage):
         "queue",
         "reader",
         "released",
+        "rule",
         "seen",
         "toxicity",
     )
@@ -130,6 +136,7 @@ class HttpStage(Stage):
         self.cut_at = -1
         self.queue: deque[_Answer | _Expect] = deque()
         self.peer: HttpStage | None = None
+        self.rule: HttpStage = self  # the toxic whose decision the current answer carries out
         self.reader: Reader | None = Reader.for_request() if self.is_request else None
         if not self.is_request:
             for stage in link.conn.up.stages if link.conn.up is not None else ():
@@ -171,7 +178,10 @@ class HttpStage(Stage):
         if self.dead:
             self._drop(len(data))
             return b""
-        if self.passthrough or (self.reader is None and not self._start_response()):
+        if not self._primary() or self.passthrough:
+            self.box.data(data, ts)
+            return b""
+        if self.reader is None and not self._start_response():
             self.box.data(data, ts)
             return b""
         if self.released == 0 and not self.held:
@@ -261,7 +271,8 @@ class HttpStage(Stage):
         if self.action == DROP:
             self._drop(size)
         elif self.action == DRIP:
-            self.box.drip(piece, self.config.drip_bytes, self.config.delay_ms / 1000.0)
+            config = self.rule.config
+            self.box.drip(piece, config.drip_bytes, config.delay_ms / 1000.0)
         else:
             self.box.data(piece, ts)
 
@@ -293,18 +304,41 @@ class HttpStage(Stage):
                     stage.box.data(held, ts)
         self.box.data(data, ts)
 
+    def _link_stages(self) -> list[Stage]:
+        return cast("Link", self.link).stages
+
+    def _primary(self) -> bool:
+        """Whether this is the first http toxic of its link (the one that reads the traffic)."""
+        for stage in self._link_stages():
+            if isinstance(stage, HttpStage):
+                return stage is self
+        return False
+
     # -- the request side --------------------------------------------------------------
+    def _claim(self, request: h11.Request) -> HttpStage | None:
+        """Count the request on every http toxic; the oldest that takes it acts on it."""
+        method, path = request.method.decode("latin-1"), request_path(request.target)
+        chosen: HttpStage | None = None
+        for rule in self._link_stages():
+            if not isinstance(rule, HttpStage):
+                continue
+            counters, config = rule.counters, rule.config
+            counters.requests += 1
+            if not config.matches(method, path):
+                continue
+            counters.matched += 1
+            rolled = chosen is None and rule.rng.random() < rule.toxicity
+            if rolled and (config.count == 0 or counters.claimed < config.count):
+                counters.claimed += 1
+                chosen = rule
+        return chosen
+
     def _decide(self, request: h11.Request) -> None:
         self.seen = True
-        counters, config = self.counters, self.config
-        counters.requests += 1
-        act = False
-        if config.matches(request.method.decode("latin-1"), request_path(request.target)):
-            counters.matched += 1
-            roll = self.rng.random() < self.toxicity
-            if roll and (config.count == 0 or counters.claimed < config.count):
-                counters.claimed += 1
-                act = True
+        chosen = self._claim(request)
+        rule = chosen or self
+        config = rule.config
+        act = chosen is not None
         peer = self.peer
         if peer is None or peer.out_closed:
             return  # nobody to carry an answer out: the request goes on untouched
@@ -315,7 +349,7 @@ class HttpStage(Stage):
             and mode in ("status", "malformed", "truncated")
         ):
             self.action = DROP
-            self.record()
+            rule.record()
             close = wants_continue(request) or mode == "truncated"
             if mode == "status":
                 answer = status_answer(config, close=close)
@@ -330,10 +364,10 @@ class HttpStage(Stage):
                 self.held = bytearray()
         else:
             if mode == "slow" and config.apply == "before":
-                self.record()
+                rule.record()
                 self.box.wait(monotonic() + config.delay_ms / 1000.0)
                 mode = None
-            peer.queue.append(_Expect(request.method, mode))
+            peer.queue.append(_Expect(request.method, mode, rule))
         peer._pump_answers()
 
     # -- the response side -------------------------------------------------------------
@@ -365,17 +399,20 @@ class HttpStage(Stage):
         return head
 
     def _first_byte(self, ts: float) -> None:
-        if self._owed().mode == "slow":
-            self.record()
-            self.box.wait(ts + self.config.delay_ms / 1000.0)
+        owed = self._owed()
+        self.rule = owed.rule
+        if owed.mode == "slow":
+            owed.rule.record()
+            self.box.wait(ts + owed.rule.config.delay_ms / 1000.0)
 
     def _respond(self, response: h11.Response, consumed: int, ts: float) -> None:
-        mode = self._owed().mode
-        config = self.config
+        owed = self._owed()
+        mode, rule = owed.mode, owed.rule
+        config = rule.config
         self.seen = True
         if mode in ("status", "malformed"):
             self.action = DROP
-            self.record()
+            rule.record()
             if mode == "status":
                 self._made_up(status_answer(config, close=False))
             else:
@@ -383,20 +420,20 @@ class HttpStage(Stage):
             self._release(consumed, ts)
         elif mode == "lost":
             self.action = DROP
-            self.record()
+            rule.record()
             self._release(consumed, ts)
             self.dead = True
             self.box.end(CLOSE)
         else:
             self._release(consumed, ts)
             if mode == "drip":
-                self.record()
+                rule.record()
                 self.action = DRIP
             elif mode == "truncated":
                 self.cut_at = consumed + config.bytes
 
     def _cut(self) -> None:
-        self.record()
+        self.rule.record()
         self.dead = True
         self.link.dropped(len(self.held), chunks=0)
         self.held = bytearray()

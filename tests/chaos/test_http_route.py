@@ -1,0 +1,117 @@
+"""Where a scenario's `http:` fault goes: one fault rule model, two routes, or a reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stormproof.chaos.runner._environment import ServiceEndpoint
+from stormproof.chaos.runner._http_route import proxy_makes_http_faults, toxic_attributes
+from stormproof.chaos.runner._injector import FaultInjector
+from stormproof.chaos.scenario import HttpFault, ToxicFault
+from stormproof.chaos.services import NoAdapter
+from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient
+from stormproof.chaos.toxiproxy._toxics import KINDS, parse_attributes
+from stormproof.chaos.toxiproxy._toxics._http_attrs import HttpMode
+from stormproof.providers._faults import FaultMode, FaultRuleSpec
+
+REAL_TOXIPROXY = Path("/opt/toxiproxy/toxiproxy-server")
+ENDPOINT = ServiceEndpoint("orders", "orders", "127.0.0.1:1", "127.0.0.1:2", "http://x", "http://y")
+
+
+def test_every_fault_rule_mode_is_an_http_toxic_mode():
+    assert set(typing.get_args(FaultMode)) <= set(typing.get_args(HttpMode))
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {},
+        {"mode": "slow", "delay_ms": 250, "apply": "after", "count": 3},
+        {"status": 429, "retry_after": 2, "method": "get", "path": "/a/*"},
+        {"status": 503, "body": {"error": {"type": "unavailable"}}},
+        {"mode": "malformed", "apply": "after"},
+        {"mode": "truncated", "path": "/x"},
+    ],
+)
+def test_a_fault_rule_maps_onto_http_toxic_attributes_field_for_field(rule):
+    spec = FaultRuleSpec.model_validate(rule)
+    attrs = parse_attributes(KINDS["http"], toxic_attributes(spec))
+    assert (attrs["mode"], attrs["apply"], attrs["count"]) == (spec.mode, spec.apply, spec.count)
+    assert (attrs["method"], attrs["path"]) == (spec.method or "", spec.path or "")
+    assert (attrs["status"], attrs["delay_ms"]) == (spec.status, spec.delay_ms)
+    assert attrs["retry_after"] == (spec.retry_after or "")
+    assert attrs["body"] == ("" if spec.body is None else json.dumps(spec.body))
+
+
+def _injector(*, proxy_http: bool) -> FaultInjector:
+    with ToxiproxyClient("http://127.0.0.1:9") as client:
+        return FaultInjector(client, ENDPOINT, NoAdapter("http://y"), proxy_http=proxy_http)
+
+
+def test_http_faults_without_the_proxy_toxic_or_a_fault_api_are_skipped_with_the_reason():
+    http = HttpFault(http=FaultRuleSpec(status=503))
+    lost = ToxicFault(toxic="http", attributes={"mode": "lost"})
+    assert _injector(proxy_http=True).cannot_apply([http, lost]) is None
+    reason = _injector(proxy_http=False).cannot_apply([http])
+    assert reason is not None
+    assert reason.startswith("needs HTTP faults: not supported by this backend")
+    reason = _injector(proxy_http=False).cannot_apply([lost])
+    assert reason is not None
+    assert reason.startswith("needs the embedded proxy: the http toxic")
+
+
+def test_the_probe_finds_the_http_toxic_on_the_embedded_proxy_and_leaves_nothing():
+    with EmbeddedToxiproxy() as server, ToxiproxyClient(server.url) as client:
+        client.create_proxy("p", "127.0.0.1:0", "127.0.0.1:1")
+        assert proxy_makes_http_faults(client, "p")
+        assert client.toxics("p") == []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def real_toxiproxy() -> Iterator[str]:
+    if not REAL_TOXIPROXY.exists():
+        pytest.skip("no real Toxiproxy built on this machine")
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(REAL_TOXIPROXY), "-host", "127.0.0.1", "-port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        with ToxiproxyClient(url) as client:
+            while True:
+                try:
+                    client.version()
+                    break
+                except Exception:
+                    assert time.monotonic() < deadline, "the real Toxiproxy did not start"
+                    time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_probe_reads_a_real_toxiproxys_400_as_no_http_toxic(real_toxiproxy):
+    with ToxiproxyClient(real_toxiproxy) as client:
+        client.create_proxy("p", "127.0.0.1:0", "127.0.0.1:1")
+        assert not proxy_makes_http_faults(client, "p")
+        assert client.toxics("p") == []
