@@ -5,7 +5,9 @@ Measures, through each proxy and directly:
   * round trip of small request/response pairs (p50/p99) and what the proxy adds to it;
   * accuracy of injected latency: |measured - injected| p50/p99 at 50, 200 and 500 ms;
   * N concurrent connections held for a while, each echoing once a second: errors and the
-    proxy's memory growth.
+    proxy's memory growth;
+  * HTTP round trips through an http toxic that matches nothing vs none, and requests/s through
+    a matching http status toxic (stormproof only: benchmarks/_bench_http.py).
 
 Usage:
     python benchmarks/bench_proxy.py                     # stormproof vs direct
@@ -39,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import uvloop  # noqa: E402
 
+from benchmarks import _bench_http  # noqa: E402
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyConnectionError  # noqa: E402
 
 CHUNK = 256 * 1024
@@ -87,8 +90,9 @@ def serve_upstreams() -> None:
         loop = asyncio.get_running_loop()
         echo = await loop.create_server(_Echo, "127.0.0.1", 0, backlog=4096)
         source = await loop.create_server(_Source, "127.0.0.1", 0, backlog=128)
-        ports = (echo.sockets[0].getsockname()[1], source.sockets[0].getsockname()[1])
-        print(f"{ports[0]} {ports[1]}", flush=True)
+        web = await loop.create_server(_bench_http.HttpUpstream, "127.0.0.1", 0, backlog=128)
+        ports = [s.sockets[0].getsockname()[1] for s in (echo, source, web)]
+        print(" ".join(map(str, ports)), flush=True)
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent goes away
 
     uvloop.run(main())
@@ -466,7 +470,7 @@ def main() -> None:
         stdout=subprocess.PIPE,
     )
     assert upstream.stdout is not None
-    ports = tuple(int(p) for p in upstream.stdout.readline().split())
+    *ports, web_port = (int(p) for p in upstream.stdout.readline().split())
     targets = [Target("direct", None)]
     try:
         targets.append(start_stormproof())
@@ -474,9 +478,14 @@ def main() -> None:
         if real is not None:
             targets.append(real)
         for target in targets:
-            setup(target, ports)
+            setup(target, (ports[0], ports[1]))
         run_all(targets, args)
+        log("http toxic round trips")
+        stormproof = next(t for t in targets if t.name == "stormproof")
+        assert stormproof.api is not None
+        http = _bench_http.measure(stormproof.api, f"127.0.0.1:{web_port}", args.rtt_count)
         report(targets, args)
+        _bench_http.report(http)
         for target in targets:
             teardown(target)
     finally:

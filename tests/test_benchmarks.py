@@ -40,7 +40,12 @@ CASES = {
             "--conns",
             "20",
         ],
-        ["latency 500ms |err| p99 ms", "stormproof: 0 errors with 20 connections"],
+        [
+            "latency 500ms |err| p99 ms",
+            "stormproof: 0 errors with 20 connections",
+            "added round trip, http toxic vs none:",
+            "requests/s through a matching http status toxic:",
+        ],
     ),
 }
 
