@@ -19,7 +19,7 @@ from stormproof.chaos.toxiproxy import ToxiproxyClient
 
 ANSWER = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n"
-    b'{"ok": true}'
+    + b'{"ok": true}'
 )
 REQUEST = b"GET /orders/ord_1 HTTP/1.1\r\nHost: bench\r\nAccept: application/json\r\n\r\n"
 _LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
