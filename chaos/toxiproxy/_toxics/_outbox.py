@@ -33,7 +33,7 @@ class Outbox:
         finish: Ends the stage's output.
     """
 
-    __slots__ = ("_entries", "_finish", "_send", "timer")
+    __slots__ = ("_entries", "_finish", "_send", "batching", "timer")
 
     def __init__(
         self,
@@ -45,13 +45,20 @@ class Outbox:
         self._send = send
         self._finish = finish
         self.timer = loop_timer(self.pump)
+        # While batching, bytes queued back to back go on as one write when the batch ends:
+        # the head and body of one answer in one segment, as the upstream sent them.
+        self.batching = False
 
     def data(self, data: bytes, ts: float) -> None:
         """Queue bytes to send as soon as everything before them went."""
         if data:
-            entry = _Entry(DATA, data, ts)
-            self._entries.append(entry)
-            self.pump()
+            last = self._entries[-1] if self._entries else None
+            if self.batching and last is not None and last.kind == DATA:
+                last.data = bytes(last.data) + data
+            else:
+                self._entries.append(_Entry(DATA, data, ts))
+            if not self.batching:
+                self.pump()
 
     def wait(self, due: float) -> None:
         """Hold everything queued after this until monotonic time `due`."""
@@ -81,6 +88,7 @@ class Outbox:
 
     def pump(self) -> None:
         """Send whatever is due; arm the timer for the rest."""
+        self.batching = False
         entries = self._entries
         while entries:
             entry = entries[0]

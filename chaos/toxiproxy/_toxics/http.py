@@ -170,8 +170,10 @@ class HttpStage(Stage):
     def on_data(self, chunk: Chunk) -> None:
         self.link.dropped(0, chunks=1)  # the bytes live on in this stage, the chunk does not
         data = chunk.data
+        self.box.batching = True
         while data:  # a loop, not recursion: one chunk may carry many pipelined messages
             data = self._take(data, chunk.ts)
+        self.box.pump()
 
     def _take(self, data: bytes, ts: float) -> bytes:
         """Read `data`; returns what follows the end of a message (the next one's start)."""
