@@ -13,8 +13,14 @@ TYPES = ["latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer"
 
 
 def test_every_toxic_type_is_listed_with_its_attribute_specs():
-    assert sorted(TOXIC_KINDS) == sorted([*TYPES, "noop"])
+    assert sorted(TOXIC_KINDS) == sorted([*TYPES, "noop", "http"])
+    # The http extension declares its own (string and integer) attributes through `parse`.
+    assert TOXIC_KINDS["http"].attrs == ()
+    assert TOXIC_KINDS["http"].parse is not None
+    assert set(TOXIC_KINDS["http"].defaults()) >= {"mode", "method", "path", "status", "count"}
     for kind in TOXIC_KINDS.values():
+        if kind.parse is not None:
+            continue
         assert set(kind.defaults()) == {spec.name for spec in kind.attrs}
         for spec in kind.attrs:
             assert isinstance(spec, AttrSpec)
