@@ -160,6 +160,7 @@ def test_the_same_http_fault_on_the_calls_path_fires(run_scenario, mode, route):
 def test_a_phase_without_calls_proves_nothing(run_scenario):
     result = run_scenario(_scenario([{"toxic": "latency", "attributes": {"latency": 10}}], []))
     assert result.inconclusive
-    assert "picked none of the phase's connections, or there were none" in (
-        result.inconclusive_message()
-    )
+    # "its toxicity roll picked none of the phase's connections, or there were none", or, when
+    # the previous scenario's last connection was still closing as the toxic came on, "never
+    # acted (active on 1 connection of the phase)": nothing went through it either way.
+    assert "never acted" in result.inconclusive_message()
