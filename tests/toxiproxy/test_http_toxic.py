@@ -308,3 +308,27 @@ def test_several_http_toxics_are_one_rule_set_oldest_first(client, listen, upstr
     assert upstream.hits == 2  # the 503 one was processed, the 400 one never arrived
     first, second = client.toxic_stats("web", "first"), client.toxic_stats("web", "second")
     assert (first.acted, first.matched, second.acted, second.matched) == (1, 3, 1, 3)
+
+
+def test_toxiproxy_python_lists_and_deletes_an_http_toxic(client, toxiproxy_url, listen):
+    from urllib.parse import urlsplit
+
+    from toxiproxy import Toxiproxy
+    from toxiproxy.api import APIConsumer
+
+    parts = urlsplit(toxiproxy_url)
+    saved = (APIConsumer.host, APIConsumer.port)
+    try:
+        server = Toxiproxy()
+        server.update_api_consumer(parts.hostname, parts.port)
+        client.add_toxic("web", "http", attributes={"status": 429, "headers": {"X-A": "1"}})
+        proxy = server.get_proxy("web")
+        toxics = proxy.toxics()
+        assert set(toxics) == {TOXIC}
+        assert toxics[TOXIC].type == "http"
+        assert toxics[TOXIC].attributes["headers"] == {"X-A": "1"}
+        proxy.destroy_toxic(TOXIC)
+        assert proxy.toxics() == {}
+        assert _get(_conn(listen), "/")[0] == 200
+    finally:
+        APIConsumer.host, APIConsumer.port = saved
