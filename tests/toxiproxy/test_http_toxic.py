@@ -6,9 +6,12 @@ import http.client
 import socket
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import h11
 import pytest
+from toxiproxy import Toxiproxy
+from toxiproxy.api import APIConsumer
 
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 from tests.toxiproxy._http_upstream import http_upstream
@@ -311,11 +314,6 @@ def test_several_http_toxics_are_one_rule_set_oldest_first(client, listen, upstr
 
 
 def test_toxiproxy_python_lists_and_deletes_an_http_toxic(client, toxiproxy_url, listen):
-    from urllib.parse import urlsplit
-
-    from toxiproxy import Toxiproxy
-    from toxiproxy.api import APIConsumer
-
     parts = urlsplit(toxiproxy_url)
     saved = (APIConsumer.host, APIConsumer.port)
     try:
