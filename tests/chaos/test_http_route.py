@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -23,7 +24,8 @@ from stormproof.chaos.toxiproxy._toxics import KINDS, parse_attributes
 from stormproof.chaos.toxiproxy._toxics._http_attrs import HttpMode
 from stormproof.providers._faults import FaultMode, FaultRuleSpec
 
-REAL_TOXIPROXY = Path("/opt/toxiproxy/toxiproxy-server")
+# A real Toxiproxy 2.x server binary: $TOXIPROXY_SERVER, or toxiproxy-server on the PATH.
+REAL_TOXIPROXY = os.environ.get("TOXIPROXY_SERVER") or shutil.which("toxiproxy-server")
 ENDPOINT = ServiceEndpoint("orders", "orders", "127.0.0.1:1", "127.0.0.1:2", "http://x", "http://y")
 
 
@@ -84,11 +86,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def real_toxiproxy() -> Iterator[str]:
-    if not REAL_TOXIPROXY.exists():
-        pytest.skip("no real Toxiproxy built on this machine")
+    if not REAL_TOXIPROXY or not Path(REAL_TOXIPROXY).exists():
+        pytest.skip("no real Toxiproxy server (set TOXIPROXY_SERVER)")
     port = _free_port()
     process = subprocess.Popen(
-        [str(REAL_TOXIPROXY), "-host", "127.0.0.1", "-port", str(port)],
+        [REAL_TOXIPROXY, "-host", "127.0.0.1", "-port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ},
