@@ -84,6 +84,13 @@ def run_command(  # typer passes every option by keyword
             help="with --environment: seconds to wait for Toxiproxy and the providers to answer",
         ),
     ] = 30.0,  # chaos.runner.DEFAULT_ATTACH_TIMEOUT_S, not imported here to keep --help fast
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="run the embedded proxy and providers in threads of this process, not children",
+        ),
+    ] = False,
     allow_inconclusive: Annotated[
         bool,
         typer.Option(
@@ -179,6 +186,8 @@ def run_command(  # typer passes every option by keyword
         args += ["--stormproof-weaken", weaken]
     if allow_inconclusive:
         args += ["--allow-inconclusive"]
+    if in_process:
+        args += ["--stormproof-in-process"]
     with tempfile.TemporaryDirectory(prefix="stormproof-run-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)
