@@ -218,41 +218,53 @@ def start_environment(
     Raises:
         ChaosEnvironmentError: something could not be started or reached.
     """
-    from stormproof.chaos.services import (  # noqa: PLC0415
-        DeclarationError,
-        active_config,
-        close_adapter,
-    )
+    from stormproof.chaos.services import DeclarationError, active_config  # noqa: PLC0415
 
     config = config if config is not None else active_config()
-    try:
-        with ExitStack() as stack:
-            if environment_file is not None:
-                url, services = read_environment_file(
-                    environment_file, services=list(config.services)
-                )
-                client = ToxiproxyClient(url)
-                version = _toxiproxy_version(client, url)
-                _ensure_proxies(client, services)
-                backend: Backend = "attached"
-            else:
-                url, backend = _toxiproxy(stack, toxiproxy_url, seed, in_process=in_process)
-                client = ToxiproxyClient(url)
-                version = _toxiproxy_version(client, url)
-                services = {
-                    name: _proxied(stack, client, declaration, in_process=in_process)
-                    for name, declaration in config.services.items()
-                }
-            adapters = {
-                name: config.service(name).build_adapter(endpoint.provider_url)
-                for name, endpoint in services.items()
-                if name in config.services
-            }
-            for adapter in adapters.values():
-                stack.callback(close_adapter, adapter)
-            yield ChaosEnvironment(backend, url, version, services, adapters, config)
-    except DeclarationError as exc:
-        raise ChaosEnvironmentError(str(exc)) from exc
+    with ExitStack() as stack:
+        try:
+            environment = _start(
+                stack, config, seed=seed, toxiproxy_url=toxiproxy_url,
+                environment_file=environment_file, in_process=in_process,
+            )  # fmt: skip
+        except DeclarationError as exc:
+            raise ChaosEnvironmentError(str(exc)) from exc
+        yield environment
+
+
+def _start(
+    stack: ExitStack,
+    config: ProjectConfig,
+    *,
+    seed: int | None,
+    toxiproxy_url: str | None,
+    environment_file: str | Path | None,
+    in_process: bool,
+) -> ChaosEnvironment:
+    from stormproof.chaos.services import close_adapter  # noqa: PLC0415
+
+    if environment_file is not None:
+        url, services = read_environment_file(environment_file, services=list(config.services))
+        client = ToxiproxyClient(url)
+        version = _toxiproxy_version(client, url)
+        _ensure_proxies(client, services)
+        backend: Backend = "attached"
+    else:
+        url, backend = _toxiproxy(stack, toxiproxy_url, seed, in_process=in_process)
+        client = ToxiproxyClient(url)
+        version = _toxiproxy_version(client, url)
+        services = {
+            name: _proxied(stack, client, declaration, in_process=in_process)
+            for name, declaration in config.services.items()
+        }
+    adapters = {
+        name: config.service(name).build_adapter(endpoint.provider_url)
+        for name, endpoint in services.items()
+        if name in config.services
+    }
+    for adapter in adapters.values():
+        stack.callback(close_adapter, adapter)
+    return ChaosEnvironment(backend, url, version, services, adapters, config)
 
 
 def _toxiproxy(
