@@ -70,7 +70,9 @@ def main() -> int:
         failures.append("connections left open on the proxy")
     elif report.after.tasks != report.before.tasks:
         failures.append(f"tasks {report.before.tasks} -> {report.after.tasks}")
-    if report.fds_after != report.fds_before:
+    if report.sockets_left:
+        failures.append(f"{len(report.sockets_left)} sockets of the load left open")
+    if report.fds_after != report.fds_before:  # alone in its process, the count must match too
         failures.append(f"open fds {report.fds_before} -> {report.fds_after}")
     print("result:", "FAILED: " + "; ".join(failures) if failures else "ok")
     return 1 if failures else 0

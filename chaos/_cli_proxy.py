@@ -57,13 +57,17 @@ def proxy_command(
     proxy_metrics: Annotated[
         bool,
         typer.Option(
-            "--proxy-metrics", "-proxy-metrics", help="Accepted for compatibility; no /metrics."
+            "--proxy-metrics",
+            "-proxy-metrics",
+            help="Serve Toxiproxy's per-proxy byte counters on /metrics (Prometheus).",
         ),
     ] = False,
     runtime_metrics: Annotated[
         bool,
         typer.Option(
-            "--runtime-metrics", "-runtime-metrics", help="Accepted for compatibility; no /metrics."
+            "--runtime-metrics",
+            "-runtime-metrics",
+            help="Serve process and runtime metrics on /metrics (Prometheus).",
         ),
     ] = False,
     print_version: Annotated[
@@ -82,12 +86,14 @@ def proxy_command(
     if print_version:
         typer.echo(f"toxiproxy-server version {TOXIPROXY_VERSION} (stormproof {__version__})")
         return
-    if proxy_metrics or runtime_metrics:
-        typer.echo(
-            "warning: Prometheus metrics are not supported; serving without /metrics", err=True
-        )
-
-    server = ToxiproxyServer(host, port, seed=seed, config=config)
+    server = ToxiproxyServer(
+        host,
+        port,
+        seed=seed,
+        config=config,
+        proxy_metrics=proxy_metrics,
+        runtime_metrics=runtime_metrics,
+    )
 
     async def serve() -> None:
         stop = asyncio.Event()

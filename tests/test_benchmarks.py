@@ -23,6 +23,10 @@ CASES = {
         ["--connections", "20", "--pairs", "200"],
         ["unexpected errors: 0", "proxy connections: peak 20, after 0"],
     ),
+    "bench_proxy_memory.py": (
+        ["--mib", "0.25", "--only", "slicer"],
+        ["slicer 1 B, 1 s apart", "result: ok"],
+    ),
     "bench_proxy.py": (
         [
             "--quick",

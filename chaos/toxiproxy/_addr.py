@@ -35,7 +35,8 @@ def split_host_port(addr: str) -> tuple[str, int]:
         host, port_text = addr.rsplit(":", 1)
         if ":" in host:
             raise AddressError(f"address {addr}: too many colons in address")
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+    # isdigit alone takes "²" and other Unicode digits, which int() refuses or misreads.
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 <= int(port_text) <= 65535:
         raise AddressError(f"address {addr}: invalid port {port_text!r}")
     return host, int(port_text)
 
@@ -76,6 +77,9 @@ async def resolve(addr: str) -> tuple[int, tuple[object, ...], str]:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except OSError as exc:
         raise ApiError(f"listen tcp: lookup {host}: {exc.strerror or exc}", 500) from None
+    except UnicodeError:
+        # Not a host name at all (IDNA cannot encode it): a parse error, not a failed lookup.
+        raise ApiError(f"listen tcp: address {addr}: invalid host name", 400) from None
     infos.sort(key=lambda info: info[0] != socket.AF_INET)
     family, _, _, _, sockaddr = infos[0]
     return family, tuple(sockaddr), _format_sockaddr(family, tuple(sockaddr))

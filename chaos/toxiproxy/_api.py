@@ -13,12 +13,18 @@ from aiohttp import web
 from stormproof.chaos.toxiproxy import _jsonio as j
 from stormproof.chaos.toxiproxy._api_error import ApiError
 from stormproof.chaos.toxiproxy._collection import ProxyCollection
+from stormproof.chaos.toxiproxy._metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger("stormproof.toxiproxy")
 
 TOXIPROXY_VERSION = "2.12.0"
 COLLECTION: web.AppKey[ProxyCollection] = web.AppKey("collection", ProxyCollection)
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Go's http.Server reads request lines and headers up to 1 MiB (aiohttp: 8190 bytes), and names
+# that long are valid: a proxy created with one must stay addressable.
+MAX_REQUEST_LINE = 1024 * 1024
 
 _request_ids = itertools.count(1)
 _id_prefix = os.urandom(4).hex()
@@ -38,8 +44,19 @@ def _error(exc: ApiError) -> web.Response:
     )
 
 
+def _router_answer(exc: web.HTTPException) -> web.Response:
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return web.Response(status=405)
+    return web.Response(text="404 page not found\n", status=404, content_type="text/plain")
+
+
 @web.middleware
 async def _middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    unrouted = request.match_info.http_exception
+    if unrouted is not None:
+        # gorilla/mux runs its middlewares (request id, browser check) only on a matched
+        # route: its own 404 and 405 answers carry neither.
+        return _router_answer(unrouted)
     request_id = f"{_id_prefix}{next(_request_ids):08x}"
     try:
         if request.headers.get("User-Agent", "").startswith("Mozilla/"):
@@ -50,10 +67,8 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
             response = await handler(request)
     except ApiError as exc:
         response = _error(exc)
-    except web.HTTPMethodNotAllowed:
-        response = web.Response(status=405)
-    except web.HTTPNotFound:
-        response = web.Response(text="404 page not found\n", status=404, content_type="text/plain")
+    except (web.HTTPMethodNotAllowed, web.HTTPNotFound) as exc:
+        response = _router_answer(exc)
     except web.HTTPException as exc:
         response = _error(ApiError(exc.reason, exc.status))
     except Exception as exc:  # the server must answer, whatever the input
@@ -184,8 +199,17 @@ async def _version(request: web.Request) -> web.Response:
     )
 
 
-def build_app(collection: ProxyCollection) -> web.Application:
-    """The aiohttp application serving `collection`."""
+async def _metrics(request: web.Request) -> web.Response:
+    response = web.Response(body=request.app[METRICS].render())
+    # Not content_type=: aiohttp would split the parameters off and write them back its way.
+    response.headers["Content-Type"] = CONTENT_TYPE
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.enable_compression(web.ContentCoding.gzip)  # as promhttp does
+    return response
+
+
+def build_app(collection: ProxyCollection, metrics: Metrics | None = None) -> web.Application:
+    """The aiohttp application serving `collection` (and `/metrics` when `metrics` is on)."""
     app = web.Application(middlewares=[_middleware], client_max_size=4 * 1024 * 1024)
     app[COLLECTION] = collection
     # aiohttp's default placeholder pattern, [^{}/]+, would make a proxy or toxic whose name
@@ -208,4 +232,7 @@ def build_app(collection: ProxyCollection) -> web.Application:
     r.add_delete(f"/proxies/{proxy}/toxics/{toxic}", _toxic_delete)
     r.add_get(f"/proxies/{proxy}/toxics/{toxic}/stats", _toxic_stats, allow_head=False)
     r.add_get("/version", _version, allow_head=False)
+    if metrics is not None and metrics.enabled:
+        app[METRICS] = metrics
+        r.add_route("*", "/metrics", _metrics)  # any method, as Toxiproxy's r.Handle
     return app

@@ -26,6 +26,7 @@ from stormproof.chaos.toxiproxy._api_error import (
     ApiError,
 )
 from stormproof.chaos.toxiproxy._connection import DOWNSTREAM, UPSTREAM
+from stormproof.chaos.toxiproxy._metrics import ProxyMetrics
 from stormproof.chaos.toxiproxy._proxy import ProxyState, ToxicState
 from stormproof.chaos.toxiproxy._toxics import KINDS, parse_attributes
 
@@ -44,6 +45,22 @@ def _check_upstream(upstream: str, where: str = "") -> None:
         raise ApiError(f"invalid upstream{where}: {exc}", 400) from None
 
 
+# A name must come back through a URL path segment: percent-encoded (up to 3 bytes per UTF-8
+# byte) it fits the API's request-line limit twice over, with room for the route around it.
+MAX_NAME_BYTES = 64 * 1024
+
+
+def _check_name(name: str, what: str) -> None:
+    """Refuse a name no later request could address (Toxiproxy creates it, then 404s on it)."""
+    if name in {".", ".."}:
+        raise ApiError(f"invalid {what} name {name!r}: it cannot be addressed in a URL path", 400)
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise ApiError(
+            f"invalid {what} name: {size} bytes, at most {MAX_NAME_BYTES} fit in a URL", 400
+        )
+
+
 def _check_toxicity(toxicity: float) -> None:
     if not 0.0 <= toxicity <= 1.0:
         raise ApiError(f"toxicity must be between 0 and 1, got {toxicity:g}", 400)
@@ -52,9 +69,15 @@ def _check_toxicity(toxicity: float) -> None:
 class ProxyCollection:
     """Every proxy of one server, changed only through these methods (one at a time)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, seed: int | None) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        seed: int | None,
+        metrics: ProxyMetrics | None = None,
+    ) -> None:
         self.loop = loop
         self.seed = seed
+        self.metrics = metrics
         self._entropy = random.Random(seed)
         self.proxies: dict[str, ProxyState] = {}
         self.lock = asyncio.Lock()
@@ -82,7 +105,7 @@ class ProxyCollection:
         return proxy
 
     def _new(self, name: str, listen: str, upstream: str) -> ProxyState:
-        return ProxyState(name, listen, upstream, self.loop, self.rng_for)
+        return ProxyState(name, listen, upstream, self.loop, self.rng_for, metrics=self.metrics)
 
     # -- proxies -------------------------------------------------------------------------
     async def create(self, body: Any) -> ProxyState:
@@ -96,6 +119,7 @@ class ProxyCollection:
             raise MISSING_FIELD.joined("name")
         if not upstream:
             raise MISSING_FIELD.joined("upstream")
+        _check_name(name, "proxy")
         _check_upstream(upstream)
         async with self.lock:
             if name in self.proxies:
@@ -164,6 +188,7 @@ class ProxyCollection:
                 raise MISSING_FIELD.joined(f"name at proxy {index}")
             if not upstream:
                 raise MISSING_FIELD.joined(f"upstream at proxy {index}")
+            _check_name(name, "proxy")
             _check_upstream(upstream, f" at proxy {index}")
             specs.append((name, listen, upstream, enabled))
         done: list[ProxyState] = []
@@ -241,6 +266,7 @@ class ProxyCollection:
             kind = KINDS.get(type_name)
             if kind is None:
                 raise INVALID_TOXIC_TYPE
+            _check_name(name, "toxic")
             if proxy.find_toxic(name) is not None:
                 raise TOXIC_ALREADY_EXISTS
             attrs = parse_attributes(kind, j.field(obj, "attributes"))

@@ -58,6 +58,9 @@ class Side(asyncio.Protocol):
             self.transport.pause_reading()
             return
         if link.fast:
+            size = len(data)
+            link.received += size
+            link.sent += size
             link.dst_write(data)
         else:
             link.feed(data)
@@ -175,6 +178,7 @@ class Connection:
         self.client.link_in = side.link_out = up
         side.link_in = self.client.link_out = down
         self.proxy.start_links(self)
+        up.live = down.live = True
         self._flush_early(side, down)
         self._flush_early(self.client, up)
 

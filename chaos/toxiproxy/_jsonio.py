@@ -2,26 +2,70 @@
 
 Decoding reads the first JSON value and ignores trailing bytes, matches field names
 case-insensitively, treats ``null`` as "absent", and reports type mismatches in Go's words.
-Encoding is compact with ``<``, ``>`` and ``&`` escaped, and whole floats printed as integers.
+Like Go, it turns invalid UTF-8 and lone UTF-16 surrogates (``"\\ud800"``) into U+FFFD, so no
+string it returns fails to encode. Encoding is compact with ``<``, ``>`` and ``&`` escaped, and
+whole floats printed as integers.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from stormproof.chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
 
 _INT64 = (-(2**63), 2**63 - 1)
+_FLOAT32_MAX = 3.4028234663852886e38
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A \u escape of a surrogate half: the only way a lone surrogate gets into decoded text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class Number(float):
+    """A float that keeps its JSON literal: Go names the literal in its errors (``1e39``,
+    ``1e400``), where Python would show ``1e+39`` or ``inf``."""
+
+    literal: str
+
+    def __new__(cls, literal: str) -> Number:
+        number = super().__new__(cls, literal)
+        number.literal = literal
+        return number
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
 
 
-_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=Number)
+
+
+def _fix(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """`value` with lone surrogates in every string and key replaced by U+FFFD (no recursion:
+    the decoder accepts nesting deeper than Python's call stack)."""
+    if isinstance(value, str):
+        return _fix(value)
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        item = parent[key]
+        if isinstance(item, str):
+            parent[key] = _fix(item)
+        elif isinstance(item, list):
+            stack.extend((item, i) for i in range(len(item)))
+        elif isinstance(item, dict):
+            fixed = {_fix(k): v for k, v in item.items()}
+            parent[key] = fixed
+            stack.extend((fixed, k) for k in fixed)
+    return root[0]
 
 
 def decode(body: bytes) -> Any:
@@ -30,11 +74,8 @@ def decode(body: bytes) -> Any:
     Raises:
         ApiError: 400 ``bad request body: ...`` for an empty or malformed body.
     """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BAD_REQUEST_BODY.joined(f"invalid UTF-8: {exc.reason}") from None
-    text = text.lstrip(" \t\r\n")
+    # Go keeps invalid UTF-8 inside strings as U+FFFD (and outside them it is a syntax error).
+    text = body.decode("utf-8", errors="replace").lstrip(" \t\r\n")
     if not text:
         raise BAD_REQUEST_BODY.joined("EOF")
     try:
@@ -48,6 +89,8 @@ def decode(body: bytes) -> Any:
     except RecursionError:
         # Python's decoder gives up near 1,000 levels (Go's at 10,000): a bad body, not a crash.
         raise BAD_REQUEST_BODY.joined("exceeded max depth") from None
+    if _SURROGATE_ESCAPE.search(text):
+        value = _replace_surrogates(value)
     return value
 
 
@@ -69,8 +112,8 @@ def json_kind(value: object) -> str:
 def type_error(value: object, where: str, go_type: str) -> ApiError:
     """``bad request body: json: cannot unmarshal X into Go struct field W of type T``."""
     kind = json_kind(value)
-    if kind == "number" and go_type.startswith("int"):
-        kind = f"number {value}"
+    if kind == "number" and go_type.startswith(("int", "float")):
+        kind = f"number {getattr(value, 'literal', value)}"
     return BAD_REQUEST_BODY.joined(
         f"json: cannot unmarshal {kind} into Go struct field {where} of type {go_type}"
     )
@@ -87,11 +130,20 @@ def expect_object(value: object, go_type: str) -> dict[str, Any]:
     )
 
 
+def same_field(key: str, name: str) -> bool:
+    """Whether JSON key `key` names field `name` (lowercase ASCII), as Go's decoder decides.
+
+    Go folds case with Unicode's simple folding, in which the long s ("\u017f") is an "s" and
+    the Kelvin sign an "k"; Python's lower() gets the Kelvin sign but not the long s.
+    """
+    return key == name or key.replace("\u017f", "s").lower() == name
+
+
 def field(obj: Mapping[str, Any], name: str) -> Any:
     """The value of a field, matched case-insensitively (last match wins, as in Go)."""
     found: Any = None
     for key, value in obj.items():
-        if key == name or key.lower() == name:
+        if same_field(key, name):
             found = value
     return found
 
@@ -123,6 +175,9 @@ def get_float(obj: Mapping[str, Any], name: str, where: str, default: float) -> 
         return default
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise type_error(value, where, "float32")
+    # Go refuses what overflows a float32; Python's float() would raise on a huge integer.
+    if not abs(value) <= _FLOAT32_MAX:
+        raise type_error(value, where, "float32")
     return float(value)
 
 
@@ -153,4 +208,9 @@ def encode(value: object) -> bytes:
     """Encode like Go's ``json.Marshal``: compact, HTML-safe, whole floats as integers."""
     text = json.dumps(_compact(value), separators=(",", ":"), ensure_ascii=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode("utf-8")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Go's encoder writes U+FFFD for what is not valid Unicode; never fail an answer.
+        return _fix(text).encode("utf-8")

@@ -16,6 +16,7 @@ from stormproof.chaos.toxiproxy._toxics import ToxicKind, Witness
 if TYPE_CHECKING:
     from stormproof.chaos.toxiproxy._connection import Connection
     from stormproof.chaos.toxiproxy._link import Link
+    from stormproof.chaos.toxiproxy._metrics import ProxyMetrics
 
 log = logging.getLogger("stormproof.toxiproxy")
 
@@ -66,8 +67,11 @@ class ProxyState:
         upstream: str,
         loop: asyncio.AbstractEventLoop,
         rng_for: RngFactory,
+        *,
+        metrics: ProxyMetrics | None = None,
     ) -> None:
         self.name = name
+        self.metrics = metrics
         self.listen = listen
         self.upstream = upstream
         self.upstream_addr = split_host_port(upstream)

@@ -17,9 +17,10 @@ from typing import Any, Self
 from aiohttp import web
 
 from stormproof.chaos.toxiproxy._addr import bind_listener, bound_address, resolve
-from stormproof.chaos.toxiproxy._api import build_app
+from stormproof.chaos.toxiproxy._api import MAX_REQUEST_LINE, build_app
 from stormproof.chaos.toxiproxy._api_error import ApiError
 from stormproof.chaos.toxiproxy._collection import ProxyCollection
+from stormproof.chaos.toxiproxy._metrics import Metrics
 
 log = logging.getLogger("stormproof.toxiproxy")
 
@@ -85,6 +86,8 @@ class ToxiproxyServer:
         port: Port of the HTTP API; 0 picks a free one.
         seed: Makes toxicity rolls, jitter and slicer sizes reproducible.
         config: Proxies to create at start.
+        proxy_metrics: Serve Toxiproxy's per-proxy byte counters on ``/metrics``.
+        runtime_metrics: Serve process and runtime metrics on ``/metrics``.
     """
 
     def __init__(
@@ -94,11 +97,14 @@ class ToxiproxyServer:
         *,
         seed: int | None = None,
         config: Config | None = None,
+        proxy_metrics: bool = False,
+        runtime_metrics: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.seed = seed
         self.config = config
+        self.metrics = Metrics(proxy=proxy_metrics, runtime=runtime_metrics)
         self._runner: web.AppRunner | None = None
         self._collection: ProxyCollection | None = None
 
@@ -122,7 +128,7 @@ class ToxiproxyServer:
             sock = bind_listener(family, sockaddr, shown)
         except ApiError as exc:
             raise OSError(exc.message) from None
-        self._collection = collection = ProxyCollection(loop, self.seed)
+        self._collection = collection = ProxyCollection(loop, self.seed, self.metrics.proxy)
         try:
             if proxies is not None:
                 try:
@@ -134,7 +140,11 @@ class ToxiproxyServer:
                     raise ConfigError(f"cannot create proxies from config: {error.message}")
             self.port = int(bound_address(sock).rsplit(":", 1)[1])
             runner = web.AppRunner(
-                build_app(collection), access_log=None, handle_signals=False, shutdown_timeout=1.0
+                build_app(collection, self.metrics),
+                access_log=None,
+                handle_signals=False,
+                shutdown_timeout=1.0,
+                max_line_size=MAX_REQUEST_LINE,
             )
             await runner.setup()
             site = web.SockSite(runner, sock)
@@ -187,6 +197,8 @@ class EmbeddedToxiproxy:
         port: Port of the HTTP API; 0 (the default) picks a free one.
         seed: Makes toxicity rolls, jitter and slicer sizes reproducible.
         config: Proxies to create at start (a JSON file path or a list of objects).
+        proxy_metrics: Serve Toxiproxy's per-proxy byte counters on ``/metrics``.
+        runtime_metrics: Serve process and runtime metrics on ``/metrics``.
     """
 
     def __init__(
@@ -195,8 +207,18 @@ class EmbeddedToxiproxy:
         port: int = 0,
         seed: int | None = None,
         config: Config | None = None,
+        *,
+        proxy_metrics: bool = False,
+        runtime_metrics: bool = False,
     ) -> None:
-        self._server = ToxiproxyServer(host, port, seed=seed, config=config)
+        self._server = ToxiproxyServer(
+            host,
+            port,
+            seed=seed,
+            config=config,
+            proxy_metrics=proxy_metrics,
+            runtime_metrics=runtime_metrics,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 

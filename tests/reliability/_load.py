@@ -8,8 +8,12 @@ Two proxies in front of one echo upstream (all on 127.0.0.1):
   there may end in a reset (``ConnectionResetError``, an early EOF, a broken pipe) and nothing
   else; how many did is reported.
 
-Afterwards every connection is closed and the proxy must come back to the open file
-descriptors (``/proc/self/fd``) and event-loop tasks it had before the load. ``run_load`` is
+Afterwards every connection is closed: no socket of this process may still touch a port of
+the load (the proxies' and the upstream's listeners aside), and the proxy must come back to
+the event-loop tasks it had before. The sockets are found by identity (``/proc/self/fd`` and
+``/proc/net/tcp``), not by counting the process's descriptors: in the whole test suite other
+tests' threads open and close descriptors of their own while the load runs, which made a
+count before and after differ now and then. The counts are still reported. ``run_load`` is
 shared by ``tests/reliability/test_load.py`` (small) and ``benchmarks/bench_load.py`` (1,000
 connections, 50,000 pairs).
 """
@@ -46,6 +50,7 @@ class LoadReport:
     fds_before: int = 0
     fds_peak: int = 0
     fds_after: int = 0
+    sockets_left: list[str] = field(default_factory=list)
     before: ServerStats | None = None
     peak: ServerStats | None = None
     after: ServerStats | None = None
@@ -63,6 +68,7 @@ class LoadReport:
             f"connections reset by the reset_peer toxic: {self.resets}",
             f"unexpected errors: {len(self.unexpected)}",
             f"open fds: before {self.fds_before}, peak {self.fds_peak}, after {self.fds_after}",
+            f"sockets of the load still open: {len(self.sockets_left)}",
             f"proxy tasks: before {_tasks(self.before)}, peak {_tasks(self.peak)}, "
             f"after {_tasks(self.after)}",
             f"proxy connections: peak {_conns(self.peak)}, after {_conns(self.after)}",
@@ -80,6 +86,40 @@ def _conns(stats: ServerStats | None) -> str:
 def open_fds() -> int:
     """Open file descriptors of this process."""
     return len(os.listdir("/proc/self/fd"))
+
+
+def _socket_inodes() -> set[str]:
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, or one just closed
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def sockets_on(ports: set[int]) -> list[str]:
+    """This process's TCP sockets, listeners aside, whose local or remote port is in `ports`.
+
+    Linux only: ``/proc/net/tcp`` gives each socket's addresses and inode, ``/proc/self/fd``
+    which inodes this process holds.
+    """
+    mine = _socket_inodes()
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table, encoding="ascii") as lines:
+            next(lines)  # the header
+            for line in lines:
+                fields = line.split()
+                local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+                if inode not in mine or state == _LISTEN:
+                    continue
+                if {int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)} & ports:
+                    found.append(f"{local} -> {remote} (state {state})")
+    return found
+
+
+_LISTEN = "0A"
 
 
 def raise_fd_limit(needed: int) -> int:
@@ -167,14 +207,17 @@ async def _sample(server: EmbeddedToxiproxy, report: LoadReport, done: asyncio.E
             await asyncio.wait_for(done.wait(), 0.25)
 
 
-async def _settle(server: EmbeddedToxiproxy, report: LoadReport, within_s: float) -> None:
-    """Wait (bounded) until the proxy holds no connection and fds are back to the start."""
+async def _settle(
+    server: EmbeddedToxiproxy, report: LoadReport, ports: set[int], within_s: float
+) -> None:
+    """Wait (bounded) until the proxy holds no connection and no socket of the load is open."""
     loop = asyncio.get_running_loop()
     ends = time.monotonic() + within_s
     while True:
         stats = await loop.run_in_executor(None, server.stats)
         report.after, report.fds_after = stats, open_fds()
-        settled = stats.connections == 0 and report.fds_after <= report.fds_before
+        report.sockets_left = sockets_on(ports)
+        settled = stats.connections == 0 and not report.sockets_left
         if report.before is not None:
             settled = settled and stats.tasks <= report.before.tasks
         if settled or time.monotonic() > ends:
@@ -239,7 +282,7 @@ async def _run(
         report.elapsed_s = time.monotonic() - began
         done.set()
         await sampler
-        await _settle(server, report, within_s=10.0)
+        await _settle(server, report, {load.port, reset.port, port}, within_s=10.0)
         api.delete_proxy("load")
         api.delete_proxy("reset")
     upstream.close()

@@ -52,9 +52,13 @@ class LinkContext(Protocol):
     """What a stage needs from its link."""
 
     loop: asyncio.AbstractEventLoop
+    live: bool  # the connection was already proxying when this toxic was added
 
-    def dropped(self, size: int) -> None:
-        """Account for bytes a toxic discarded."""
+    def dropped(self, size: int, chunks: int = 1) -> None:
+        """Account for bytes a toxic discarded (in `chunks` whole chunks)."""
+
+    def charge(self, chunks: int) -> None:
+        """Account for `chunks` more chunks a toxic made by splitting one."""
 
 
 class Stage:

@@ -25,7 +25,8 @@ class LimitDataStage(Stage):
         size = len(chunk.data)
         cut = max(size - remaining, 0)
         if cut:
-            self.link.dropped(cut)
+            # A chunk cut to nothing is dropped whole; a shortened one lives on.
+            self.link.dropped(cut, chunks=0 if remaining else 1)
             chunk = Chunk(chunk.data[:remaining], chunk.ts)
         if chunk.data:
             self.transmitted += len(chunk.data)
