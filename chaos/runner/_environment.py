@@ -10,7 +10,6 @@ Three backends, one `ChaosEnvironment`, for every service the project declares:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from stormproof.chaos._variables import MissingVariablesError, expand
 from stormproof.chaos.services import ProjectConfig, ProviderAdapter, ServiceDeclaration
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
@@ -99,29 +99,6 @@ class _EnvironmentFile(BaseModel):
     services: dict[str, _ServiceEntry]
 
 
-_VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
-
-
-def _expand(text: str, environ: Mapping[str, str]) -> str:
-    missing: list[str] = []
-
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match.group("name"), match.group("default")
-        if name in environ:
-            return environ[name]
-        if default is not None:
-            return default
-        missing.append(name)
-        return ""
-
-    expanded = _VARIABLE.sub(substitute, text)
-    if missing:
-        raise ChaosEnvironmentError(
-            "environment variable(s) not set and without a default: " + ", ".join(missing)
-        )
-    return expanded
-
-
 def read_environment_file(
     path: str | Path,
     environ: Mapping[str, str] | None = None,
@@ -148,10 +125,10 @@ def read_environment_file(
             f"{path}: cannot read the environment file: {exc.strerror}"
         ) from exc
     try:
-        text = _expand(raw, os.environ if environ is None else environ)
+        text = expand(raw, os.environ if environ is None else environ)
         document: Any = yaml.safe_load(text)
         parsed = _EnvironmentFile.model_validate(document)
-    except ChaosEnvironmentError as exc:
+    except MissingVariablesError as exc:
         raise ChaosEnvironmentError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ChaosEnvironmentError(f"{path}: not valid YAML: {exc}") from exc
