@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -195,7 +196,9 @@ def run_command(  # typer passes every option by keyword
         folders = [*roots, *([pacts] if pacts is not None and not no_contracts else [])]
         folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in folders]
         rootdir = os.path.commonpath([str(p) for p in folders])
-        code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
+        # pytest names tests relative to the folder it runs in: run it in the root folder.
+        with contextlib.chdir(rootdir):
+            code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
     interrupted = code == pytest.ExitCode.INTERRUPTED
     if interrupted:
         typer.secho(

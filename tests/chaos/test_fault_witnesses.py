@@ -135,6 +135,5 @@ def test_the_same_http_fault_on_the_calls_path_fires(run_scenario, mode):
 def test_a_phase_without_calls_proves_nothing(run_scenario):
     result = run_scenario(_scenario([{"toxic": "latency", "attributes": {"latency": 10}}], []))
     assert result.inconclusive
-    assert "picked none of the phase's connections, or there were none" in (
-        result.inconclusive_message()
-    )
+    # A connection a previous client left open may still be counted: it carried nothing.
+    assert "never acted" in result.inconclusive_message()
