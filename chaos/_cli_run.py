@@ -176,7 +176,7 @@ def run_command(  # typer passes every option by keyword
         "--stormproof-seed",
         str(seed),
     ]
-    args += ["-p", "no:cacheprovider", "-v", "--tb=short", "-r", "fE"]
+    args += ["-p", "no:cacheprovider", "-v", "--tb=short", "-r", "fE", "--no-header"]
     if select:
         args += ["--stormproof-select", select]
     if environment is not None:
