@@ -22,22 +22,23 @@ COPY pyproject.toml ./
 RUN python -c "import pathlib, tomllib; \
 setuptools = tomllib.loads(pathlib.Path('pyproject.toml').read_text())['tool']['setuptools']; \
 roots = setuptools['package-dir']; \
-[pathlib.Path(roots['.'.join(name.split('.')[:2])], *name.split('.')[2:]).mkdir(parents=True, exist_ok=True) \
- for name in setuptools['packages']]" \
+root = lambda name: max((k for k in roots if name == k or name.startswith(k + '.')), key=len); \
+[pathlib.Path(roots[root(n)], *n[len(root(n)):].split('.')[1:]).mkdir(parents=True, exist_ok=True) \
+ for n in setuptools['packages']]" \
     && touch README.md \
     && pip install --no-build-isolation . \
     && pip uninstall -y stormproof \
-    && rm -rf README.md clients providers chaos build ./*.egg-info
+    && rm -rf README.md clients providers chaos contracts build ./*.egg-info
 
 COPY README.md ./
 COPY clients ./clients
 COPY providers ./providers
 COPY chaos ./chaos
+# The pact files install with the package (the bundled demo's configuration names them).
+COPY contracts/pacts ./contracts/pacts
 RUN pip install --no-build-isolation --no-deps . && rm -rf build ./*.egg-info
 
-# Pact files for provider verification (`stormproof run` reads contracts/pacts from /app) and the
-# compose wiring (docker-compose.yml also mounts compose/ so edits need no rebuild).
-COPY contracts/pacts ./contracts/pacts
+# The compose wiring (docker-compose.yml also mounts compose/ so edits need no rebuild).
 COPY compose ./compose
 
 # The stormproof user, by number so that runtimes can tell it is not root without /etc/passwd.

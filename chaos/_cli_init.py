@@ -28,9 +28,15 @@ def init_command(
             err=True,
         )
         raise typer.Exit(2)
+    from stormproof.chaos.scenario._schema import SCHEMA_FILE  # noqa: PLC0415
+
     for path, template in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(templates.joinpath(template).read_text(encoding="utf-8"), encoding="utf-8")
+        text = templates.joinpath(template).read_text(encoding="utf-8")
+        if path.suffix == ".yaml":
+            # Editors with the YAML language server complete and check the file against it.
+            text = f"# yaml-language-server: $schema={SCHEMA_FILE}\n{text}"
+        path.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {path}")
     typer.echo(
         "Next: point [services.orders] at your client and provider (or rename it), then run "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -84,6 +85,13 @@ def run_command(  # typer passes every option by keyword
             help="with --environment: seconds to wait for Toxiproxy and the providers to answer",
         ),
     ] = 30.0,  # chaos.runner.DEFAULT_ATTACH_TIMEOUT_S, not imported here to keep --help fast
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="run the embedded proxy and providers in threads of this process, not children",
+        ),
+    ] = False,
     allow_inconclusive: Annotated[
         bool,
         typer.Option(
@@ -168,7 +176,7 @@ def run_command(  # typer passes every option by keyword
         "--stormproof-seed",
         str(seed),
     ]
-    args += ["-p", "no:cacheprovider", "-v", "--tb=short", "-r", "fE"]
+    args += ["-p", "no:cacheprovider", "-v", "--tb=short", "-r", "fE", "--no-header"]
     if select:
         args += ["--stormproof-select", select]
     if environment is not None:
@@ -179,6 +187,8 @@ def run_command(  # typer passes every option by keyword
         args += ["--stormproof-weaken", weaken]
     if allow_inconclusive:
         args += ["--allow-inconclusive"]
+    if in_process:
+        args += ["--stormproof-in-process"]
     with tempfile.TemporaryDirectory(prefix="stormproof-run-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)
@@ -186,7 +196,9 @@ def run_command(  # typer passes every option by keyword
         folders = [*roots, *([pacts] if pacts is not None and not no_contracts else [])]
         folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in folders]
         rootdir = os.path.commonpath([str(p) for p in folders])
-        code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
+        # pytest names tests relative to the folder it runs in: run it in the root folder.
+        with contextlib.chdir(rootdir):
+            code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
     interrupted = code == pytest.ExitCode.INTERRUPTED
     if interrupted:
         typer.secho(

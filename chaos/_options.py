@@ -8,5 +8,11 @@ from typing import Literal
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 #: Test-only ways to make the client worse, to prove the scenarios catch it.
-Weakening = Literal["no-retries", "no-breaker", "no-deadline"]
-WEAKENINGS: tuple[Weakening, ...] = ("no-retries", "no-breaker", "no-deadline")
+Weakening = Literal["no-retries", "no-breaker", "no-deadline", "no-window", "no-budget"]
+WEAKENINGS: tuple[Weakening, ...] = (
+    "no-retries",
+    "no-breaker",
+    "no-deadline",
+    "no-window",
+    "no-budget",
+)

@@ -6,6 +6,9 @@ their heavy dependencies inside the command so `stormproof --help` stays fast.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from stormproof.chaos import __version__
@@ -24,9 +27,38 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"stormproof {__version__}")
+        raise typer.Exit
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """Contract testing and fault injection for service clients."""
+
+
+@app.command("schema")
+def schema_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write a fresh schema here.")
+    ] = None,
+) -> None:
+    """Print the path of the scenario files' JSON Schema (or write it with --output)."""
+    from stormproof.chaos.scenario._schema import SCHEMA_FILE, schema_text  # noqa: PLC0415
+
+    if output is None:
+        typer.echo(str(SCHEMA_FILE))
+        return
+    output.write_text(schema_text(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
 
 
 @app.command()

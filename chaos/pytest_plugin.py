@@ -250,6 +250,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             raise pytest.UsageError(str(exc)) from None
 
 
+def _shown(path: Path, root: Path) -> Path:
+    """`path` relative to the run's root folder when it is inside it."""
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return path
+
+
 class ScenarioFile(pytest.File):
     """A scenario file: one test item."""
 
@@ -312,11 +320,12 @@ class ScenarioItem(pytest.Item):
         style: Any = None,
     ) -> str:
         """All findings of a failed scenario, without a traceback."""
+        where = _shown(self.path, self.config.rootpath)
         if isinstance(excinfo.value, ScenarioInconclusiveError):
-            return f"scenario {self.scenario.name} ({self.path}):\n{excinfo.value}"
+            return f"scenario {self.scenario.name} ({where}):\n{excinfo.value}"
         if isinstance(excinfo.value, ScenarioFailedError | ScenarioBrokenError):
             found = str(excinfo.value) if self.result is None else self.result.failure_message()
-            return f"scenario {self.scenario.name} ({self.path}):\n{found}"
+            return f"scenario {self.scenario.name} ({where}):\n{found}"
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

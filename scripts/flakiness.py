@@ -78,6 +78,11 @@ def main() -> int:
     parser.add_argument("--scenarios", type=Path, default=default_scenario_dir())
     parser.add_argument("--json", type=Path, help="write the verdicts and margins here")
     parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="proxy and providers in threads of this process (default: child processes)",
+    )
+    parser.add_argument(
         "--ballast",
         type=int,
         default=0,
@@ -95,7 +100,7 @@ def main() -> int:
     for round_number in range(args.rounds):
         seed = args.seed + round_number if args.vary_seed else args.seed
         began = time.monotonic()
-        with start_environment(seed=seed) as environment:
+        with start_environment(seed=seed, in_process=args.in_process) as environment:
             runner = ScenarioRunner(environment, seed=seed)
             results = run_scenarios(runner, scenarios)
         for result in results:

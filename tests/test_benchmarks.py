@@ -18,6 +18,7 @@ CASES = {
         ["ratio 16/1 threads, resilient client:"],
     ),
     "bench_plugin_import.py": (["--runs", "1"], ["plugin import:", "goal <= 50 ms"]),
+    "bench_startup.py": (["--rounds", "1"], ["ratio child/in-process:"]),
     "bench_load.py": (
         ["--connections", "20", "--pairs", "200"],
         ["unexpected errors: 0", "proxy connections: peak 20, after 0"],

@@ -64,6 +64,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project(tmp_path: Path) -> Path:
     """A team's project with a `clients` package and a test of its own."""
     (tmp_path / ".git").mkdir()  # the config search stops at the repository root
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\npythonpath = ['.']\n")
     (tmp_path / "clients").mkdir()
     (tmp_path / "clients" / "__init__.py").write_text('NAME = "the team\'s own clients"\n')
     (tmp_path / "tests").mkdir()

@@ -15,6 +15,11 @@ def policy_for(policy: ResiliencePolicy, weaken: Weakening | None = None) -> Res
         return replace(policy, retry=replace(policy.retry, max_attempts=1))
     if weaken == "no-breaker":
         return replace(policy, breaker=replace(policy.breaker, enabled=False))
+    if weaken == "no-window":
+        # Back to consecutive failures: rates over a window no longer open the breaker.
+        return replace(policy, breaker=replace(policy.breaker, window="consecutive"))
+    if weaken == "no-budget":
+        return replace(policy, retry=replace(policy.retry, budget_enabled=False))
     if weaken == "no-deadline":
         # A deadline far away: only the per-read timeouts bound a call, as with bare requests.
         return replace(policy, deadline_s=3600.0)

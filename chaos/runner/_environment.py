@@ -10,7 +10,6 @@ Three backends, one `ChaosEnvironment`, for every service the project declares:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from stormproof.chaos._variables import MissingVariablesError, expand
 from stormproof.chaos.services import ProjectConfig, ProviderAdapter, ServiceDeclaration
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
@@ -99,29 +99,6 @@ class _EnvironmentFile(BaseModel):
     services: dict[str, _ServiceEntry]
 
 
-_VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
-
-
-def _expand(text: str, environ: Mapping[str, str]) -> str:
-    missing: list[str] = []
-
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match.group("name"), match.group("default")
-        if name in environ:
-            return environ[name]
-        if default is not None:
-            return default
-        missing.append(name)
-        return ""
-
-    expanded = _VARIABLE.sub(substitute, text)
-    if missing:
-        raise ChaosEnvironmentError(
-            "environment variable(s) not set and without a default: " + ", ".join(missing)
-        )
-    return expanded
-
-
 def read_environment_file(
     path: str | Path,
     environ: Mapping[str, str] | None = None,
@@ -148,10 +125,10 @@ def read_environment_file(
             f"{path}: cannot read the environment file: {exc.strerror}"
         ) from exc
     try:
-        text = _expand(raw, os.environ if environ is None else environ)
+        text = expand(raw, os.environ if environ is None else environ)
         document: Any = yaml.safe_load(text)
         parsed = _EnvironmentFile.model_validate(document)
-    except ChaosEnvironmentError as exc:
+    except MissingVariablesError as exc:
         raise ChaosEnvironmentError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ChaosEnvironmentError(f"{path}: not valid YAML: {exc}") from exc
@@ -218,41 +195,53 @@ def start_environment(
     Raises:
         ChaosEnvironmentError: something could not be started or reached.
     """
-    from stormproof.chaos.services import (  # noqa: PLC0415
-        DeclarationError,
-        active_config,
-        close_adapter,
-    )
+    from stormproof.chaos.services import DeclarationError, active_config  # noqa: PLC0415
 
     config = config if config is not None else active_config()
-    try:
-        with ExitStack() as stack:
-            if environment_file is not None:
-                url, services = read_environment_file(
-                    environment_file, services=list(config.services)
-                )
-                client = ToxiproxyClient(url)
-                version = _toxiproxy_version(client, url)
-                _ensure_proxies(client, services)
-                backend: Backend = "attached"
-            else:
-                url, backend = _toxiproxy(stack, toxiproxy_url, seed, in_process=in_process)
-                client = ToxiproxyClient(url)
-                version = _toxiproxy_version(client, url)
-                services = {
-                    name: _proxied(stack, client, declaration, in_process=in_process)
-                    for name, declaration in config.services.items()
-                }
-            adapters = {
-                name: config.service(name).build_adapter(endpoint.provider_url)
-                for name, endpoint in services.items()
-                if name in config.services
-            }
-            for adapter in adapters.values():
-                stack.callback(close_adapter, adapter)
-            yield ChaosEnvironment(backend, url, version, services, adapters, config)
-    except DeclarationError as exc:
-        raise ChaosEnvironmentError(str(exc)) from exc
+    with ExitStack() as stack:
+        try:
+            environment = _start(
+                stack, config, seed=seed, toxiproxy_url=toxiproxy_url,
+                environment_file=environment_file, in_process=in_process,
+            )  # fmt: skip
+        except DeclarationError as exc:
+            raise ChaosEnvironmentError(str(exc)) from exc
+        yield environment
+
+
+def _start(
+    stack: ExitStack,
+    config: ProjectConfig,
+    *,
+    seed: int | None,
+    toxiproxy_url: str | None,
+    environment_file: str | Path | None,
+    in_process: bool,
+) -> ChaosEnvironment:
+    from stormproof.chaos.services import close_adapter  # noqa: PLC0415
+
+    if environment_file is not None:
+        url, services = read_environment_file(environment_file, services=list(config.services))
+        client = ToxiproxyClient(url)
+        version = _toxiproxy_version(client, url)
+        _ensure_proxies(client, services)
+        backend: Backend = "attached"
+    else:
+        url, backend = _toxiproxy(stack, toxiproxy_url, seed, in_process=in_process)
+        client = ToxiproxyClient(url)
+        version = _toxiproxy_version(client, url)
+        services = {
+            name: _proxied(stack, client, declaration, in_process=in_process)
+            for name, declaration in config.services.items()
+        }
+    adapters = {
+        name: config.service(name).build_adapter(endpoint.provider_url)
+        for name, endpoint in services.items()
+        if name in config.services
+    }
+    for adapter in adapters.values():
+        stack.callback(close_adapter, adapter)
+    return ChaosEnvironment(backend, url, version, services, adapters, config)
 
 
 def _toxiproxy(

@@ -21,12 +21,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from stormproof.chaos._variables import MissingVariablesError, expand
 from stormproof.chaos.services._declaration import ServiceDeclaration
 
 CONFIG_FILE = "stormproof.toml"
 _DEMO_PACKAGE = "stormproof.providers"
 _DEMO_FILE = "demo.stormproof.toml"
-_VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 _NAME = r"^[a-z0-9][a-z0-9_-]*$"
 
 
@@ -134,17 +134,11 @@ class ProjectConfig:
 
 def _expand(value: Any, environ: Mapping[str, str], missing: list[str]) -> Any:
     if isinstance(value, str):
-
-        def substitute(match: re.Match[str]) -> str:
-            name, default = match.group("name"), match.group("default")
-            if name in environ:
-                return environ[name]
-            if default is not None:
-                return default
-            missing.append(name)
-            return ""
-
-        return _VARIABLE.sub(substitute, value)
+        try:
+            return expand(value, environ)
+        except MissingVariablesError as exc:
+            missing += exc.names
+            return value
     if isinstance(value, dict):
         return {key: _expand(item, environ, missing) for key, item in value.items()}
     if isinstance(value, list):

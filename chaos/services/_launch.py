@@ -33,7 +33,7 @@ def launch_provider(
 
         factory = resolve(declaration.app, what=f"service {declaration.name}: app")
         server = ProviderServer(declaration.name, factory(**declaration.options))
-        return stack.enter_context(server).url
+        return stack.enter_context(server.start()).url
     if declaration.app is not None:
         return _processes.start_app(stack, declaration)
     if declaration.command is not None:

@@ -130,11 +130,20 @@ def expect_object(value: object, go_type: str) -> dict[str, Any]:
     )
 
 
+def same_field(key: str, name: str) -> bool:
+    """Whether JSON key `key` names field `name` (lowercase ASCII), as Go's decoder decides.
+
+    Go folds case with Unicode's simple folding, in which the long s ("\u017f") is an "s" and
+    the Kelvin sign an "k"; Python's lower() gets the Kelvin sign but not the long s.
+    """
+    return key == name or key.replace("\u017f", "s").lower() == name
+
+
 def field(obj: Mapping[str, Any], name: str) -> Any:
     """The value of a field, matched case-insensitively (last match wins, as in Go)."""
     found: Any = None
     for key, value in obj.items():
-        if key == name or key.lower() == name:
+        if same_field(key, name):
             found = value
     return found
 

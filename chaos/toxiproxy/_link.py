@@ -257,6 +257,8 @@ class Link:
             after.end(end)
         self.fast = not self.stages and not self.dst_dead and not self.in_done
         if self.fast:
+            # The pass-through writes straight to the transport: joined bytes go first.
+            self._flush()
             self.resume(PAUSED_BY_CHAIN)
             if self.dst_full:
                 self.pause(PAUSED_BY_DEST)

@@ -116,6 +116,26 @@ def test_finds_nothing(chaos_environment, toxiproxy):
     result.assert_outcomes(passed=2)
 
 
+def test_a_toxic_left_behind_without_rollback_fails_that_test_and_not_the_next(isolated):
+    isolated.makepyfile(
+        test_leak="""
+def test_forgets_its_toxic(chaos_environment, toxiproxy):
+    proxy = chaos_environment.endpoint("users").proxy
+    toxiproxy.add_toxic(proxy, "latency", attributes={"latency": 10}, name="forgotten")
+
+def test_finds_nothing(chaos_environment, toxiproxy):
+    proxy = chaos_environment.endpoint("users").proxy
+    assert toxiproxy.toxics(proxy) == []
+"""
+    )
+    result = isolated.runpytest_subprocess("-p", "no:randomly", "-rE")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_forgets_its_toxic*", "*Leftover fault: the test left toxic "
+         "forgotten on proxy stormproof_users (removed now*"]
+    )  # fmt: skip
+
+
 def test_an_unreachable_toxiproxy_is_one_error_before_any_scenario_runs(isolated):
     isolated.makefile(".chaos.yaml", one=PASSING)
     isolated.makefile(".chaos.yaml", two=PASSING.replace("plugin-latency", "plugin-latency-2"))

@@ -23,6 +23,9 @@ def _shipped(name: str) -> Scenario:
         ("no-retries", "users-reset-request-direction", "Did not retry"),
         ("no-breaker", "payments-breaker-lifecycle", "Breaker did not open"),
         ("no-breaker", "users-breaker-lifecycle", "Breaker did not open"),
+        ("no-window", "users-breaker-failure-rate-window", "Breaker did not open"),
+        ("no-window", "users-breaker-slow-call-rate", "Breaker did not open"),
+        ("no-budget", "users-retry-budget-outage", "Too many attempts"),
     ],
 )
 def test_weakened_client_fails_the_scenario_that_guards_against_it(

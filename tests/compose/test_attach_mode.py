@@ -116,7 +116,7 @@ def test_selected_scenarios_pass_attached_to_standins_found_through_variables(st
         f"{service}-{kind}"
         for service in ("users", "notifications", "payments")
         for kind in ("outage-then-recovery", "breaker-lifecycle")
-    }
+    } | {"users-breaker-failure-rate-window", "users-retry-budget-outage"}
     assert verdicts == dict.fromkeys(expected, "PASSED"), output
     assert f"{len(expected)}/{len(expected)} scenarios passed" in output
     for name in expected:

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient
+from stormproof.chaos.toxiproxy._jsonio import same_field
 from tests.reliability._figures import count
 
 EXAMPLES = int(os.environ.get("STORMPROOF_PROXY_FUZZ_EXAMPLES", "0"))
@@ -303,7 +304,7 @@ def loopback_only(method: str, path: str, body: bytes) -> bytes:
 
 
 def _pin_listen(obj: dict[str, Any], *, required: bool) -> bool:
-    keys = [key for key in obj if key.lower() == "listen"]
+    keys = [key for key in obj if same_field(key, "listen")]
     if not keys and required:
         obj["listen"] = "127.0.0.1:0"
         return True
@@ -596,13 +597,14 @@ def test_malformed_http_never_gets_a_5xx_and_the_server_keeps_serving(
         ("POST", "/populate", b'[{"name": "a"}]', "127.0.0.1:0"),
         ("POST", "/proxies", b'{"listen": "localhost:0"}', "localhost:0"),
         ("POST", "/proxies", b'{"listen": "[::1]:0"}', "[::1]:0"),
+        ("POST", "/proxies", '{"li\u017ften": "0.0.0.0:0"}'.encode(), "127.0.0.1:0"),
     ],
 )
 def test_the_fuzz_only_ever_listens_on_loopback(method, path, body, listen):
     sent = json.loads(loopback_only(method, path, body))
     objects = sent if isinstance(sent, list) else [sent]
-    assert [value for obj in objects for key, value in obj.items() if key.lower() == "listen"] == [
-        listen
-    ]
+    assert [
+        value for obj in objects for key, value in obj.items() if same_field(key, "listen")
+    ] == [listen]
     # Updates without a listen address keep the proxy's own (loopback) one.
     assert loopback_only("PATCH", "/proxies/a", b'{"enabled": true}') == b'{"enabled": true}'

@@ -362,3 +362,16 @@ def test_a_seeded_server_still_proxies_after_hostile_requests(client, toxiproxy_
     for name in client.proxies():
         client.delete_proxy(name)
     assert client.proxies() == {}
+
+
+def test_field_names_fold_case_as_go_does(client, toxiproxy_url):
+    # Go's decoder folds with Unicode simple folding: the long s is an "s".
+    body = '{"name": "f", "li\u017ften": "127.0.0.2:0", "UPSTREAM": "127.0.0.1:9"}'
+    created = _raw(toxiproxy_url, "POST", "/proxies", body.encode())
+    assert created.status_code == 201, created.text
+    assert created.json()["listen"].startswith("127.0.0.2:")
+    toxic = '{"type": "slicer", "\u017ftream": "upstream", "attributes": {"average_\u017fize": 5}}'
+    added = _raw(toxiproxy_url, "POST", "/proxies/f/toxics", toxic.encode())
+    assert added.status_code == 200, added.text
+    assert added.json()["stream"] == "upstream"
+    assert added.json()["attributes"]["average_size"] == 5

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stormproof.chaos.toxiproxy._api_error import BAD_REQUEST_BODY, ApiError
-from stormproof.chaos.toxiproxy._jsonio import as_int, json_kind
+from stormproof.chaos.toxiproxy._jsonio import as_int, json_kind, same_field
 from stormproof.chaos.toxiproxy._toxics import (
     bandwidth,
     http,
@@ -85,7 +85,7 @@ def parse_attributes(
         values: dict[str, Any] = raw
         for spec in kind.attrs:
             for key, value in values.items():
-                if value is not None and (key == spec.name or key.lower() == spec.name):
+                if value is not None and same_field(key, spec.name):
                     where = f"{kind.go_struct}.attributes.{spec.name}"
                     attrs[spec.name] = as_int(value, where, spec.go_type)
     for spec in kind.attrs:

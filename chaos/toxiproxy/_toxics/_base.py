@@ -293,6 +293,7 @@ class ToxicKind:
             attributes over a base (or the defaults) and checks them (raises ApiError).
         witness: Makes the toxic's counters.
         both_links: It runs on both links of a connection whatever its stream (HTTP toxics).
+        json_schema: For an extension with `parse`: the JSON Schema of its attributes object.
     """
 
     type_name: str
@@ -303,6 +304,7 @@ class ToxicKind:
     parse: Callable[[object, Mapping[str, Any] | None], dict[str, Any]] | None = None
     witness: Callable[[], Witness] = Witness
     both_links: bool = False
+    json_schema: Callable[[], dict[str, Any]] | None = None
 
     registry: ClassVar[dict[str, ToxicKind]] = {}
 

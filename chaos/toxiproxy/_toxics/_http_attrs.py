@@ -117,3 +117,11 @@ def parse_http_attributes(raw: object, base: Mapping[str, Any] | None = None) ->
         )
         raise ApiError(f"invalid http toxic: {problems}", 400) from None
     return model.model_dump()
+
+
+def http_attributes_schema() -> dict[str, Any]:
+    """The JSON Schema of an ``http`` toxic's attributes (scenario files refuse unknown names)."""
+    schema = HttpAttributes.model_json_schema()
+    schema.pop("title", None)
+    schema["additionalProperties"] = False
+    return schema

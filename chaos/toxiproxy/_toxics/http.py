@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any, cast
 import h11
 
 from stormproof.chaos.toxiproxy._toxics._base import CLOSE, Chunk, Stage, ToxicKind
-from stormproof.chaos.toxiproxy._toxics._http_attrs import HttpAttributes, parse_http_attributes
+from stormproof.chaos.toxiproxy._toxics._http_attrs import (
+    HttpAttributes,
+    http_attributes_schema,
+    parse_http_attributes,
+)
 from stormproof.chaos.toxiproxy._toxics._http_wire import (
     Reader,
     looks_like_request,
@@ -450,4 +454,5 @@ KIND = ToxicKind(
     parse=parse_http_attributes,
     witness=HttpWitness,
     both_links=True,
+    json_schema=http_attributes_schema,
 )
