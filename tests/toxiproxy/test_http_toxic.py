@@ -261,7 +261,8 @@ def test_other_toxics_in_the_same_chain_in_both_orders(client, listen, http_firs
     started = time.monotonic()
     assert _get(_conn(listen), "/z")[0] == 502
     assert (time.monotonic() - started >= 0.15) is delayed
-    assert client.toxic_stats("web", "latency_downstream").acted == (1 if delayed else 0)
+    # Per chunk: the upstream may write its head and body apart.
+    assert (client.toxic_stats("web", "latency_downstream").acted > 0) is delayed
 
 
 def test_toxicity_is_rolled_per_request(client, listen):
