@@ -119,6 +119,8 @@ def test_ctrl_c_while_a_toxic_is_being_added(chaos_rollback, toxiproxy, monkeypa
 
     def add_then_interrupt(self: ToxiproxyClient, *args: Any, **kwargs: Any) -> Any:
         toxic = real_add(self, *args, **kwargs)
+        if toxic.name == "stormproof-http-probe":  # the runner asking whether HTTP toxics exist
+            return toxic
         added.append(toxic.name)
         if len(added) == 2:
             raise KeyboardInterrupt
