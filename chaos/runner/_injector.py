@@ -22,7 +22,8 @@ def describe_fault(fault: Fault) -> str:
     if isinstance(fault, ProxyFault):
         return "proxy down (connections refused)"
     spec = fault.http
-    parts = [f"provider answers {spec.mode}"]
+    # The proxy or the provider makes it, depending on the backend: say what, not who.
+    parts = [f"HTTP {spec.mode}"]
     if spec.mode == "status":
         parts.append(str(spec.status))
     if spec.retry_after is not None:

@@ -5,8 +5,9 @@ A service is declared once, in the project's configuration (`stormproof.toml` or
 provider comes from on the embedded backend, and its provider adapter (states, side effects).
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from stormproof.chaos._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from stormproof.chaos.services._adapter import (
@@ -58,17 +59,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

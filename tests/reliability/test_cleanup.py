@@ -138,7 +138,7 @@ def test_ctrl_c_while_a_toxic_is_being_added(chaos_rollback, toxiproxy, monkeypa
     ("step", "error"),
     [
         ("proxy down", KeyboardInterrupt()),  # the last fault, while the others are on
-        ("provider answers status", _Interrupted("crash")),
+        ("HTTP status", _Interrupted("crash")),
         ("Lift faults", _Interrupted("crash while lifting")),
     ],
     ids=["ctrl-c-applying-outage", "crash-applying-http-fault", "crash-lifting"],
