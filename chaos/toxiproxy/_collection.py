@@ -82,16 +82,16 @@ class ProxyCollection:
         self.proxies: dict[str, ProxyState] = {}
         self.lock = asyncio.Lock()
 
-    def rng_for(self, proxy: str, cid: int, direction: str, toxic: str) -> random.Random:
-        """The random source of one toxic on one link.
+    def rng_for(self, proxy: str, toxic: str, direction: str, number: int) -> random.Random:
+        """The random source of one toxic on its `number`-th link in `direction`.
 
-        With a seed, it depends only on the seed, the proxy, the connection's number, the
-        direction and the toxic, so a run that opens connections in the same order rolls the
-        same toxicity and jitter whatever else runs concurrently.
+        With a seed, it depends only on the seed, the proxy, the toxic, the direction and how
+        many links the toxic ran on before, so the toxic's n-th connection rolls the same
+        toxicity and jitter whatever other connections the proxy saw before or beside it.
         """
         if self.seed is None:
             return random.Random(self._entropy.getrandbits(64))
-        return random.Random(f"{self.seed}/{proxy}/{cid}/{direction}/{toxic}")
+        return random.Random(f"{self.seed}/{proxy}/{toxic}/{direction}/{number}")
 
     def get(self, name: str) -> ProxyState:
         """The proxy called `name`.

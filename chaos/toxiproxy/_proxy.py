@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stormproof.toxiproxy")
 
-RngFactory = Callable[[str, int, str, str], random.Random]
+RngFactory = Callable[[str, str, str, int], random.Random]
 
 
 @dataclass
@@ -34,9 +34,15 @@ class ToxicState:
     toxicity: float
     attrs: dict[str, int]
     witness: Witness = field(init=False)
+    _links_given: dict[str, int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.witness = self.kind.witness()
+
+    def next_link_number(self, direction: str) -> int:
+        """Number the next link (1, 2, ...) this toxic runs on, counted per direction."""
+        self._links_given[direction] = number = self._links_given.get(direction, 0) + 1
+        return number
 
     def to_json(self) -> dict[str, Any]:
         """The toxic's JSON object, fields in Toxiproxy's order."""
@@ -159,22 +165,25 @@ class ProxyState:
             if link is not None:
                 for toxic in self.toxics():
                     if toxic.direction == link.direction or toxic.kind.both_links:
-                        self._add_to_link(link, conn.cid, toxic)
+                        self._add_to_link(link, toxic)
 
-    def _add_to_link(self, link: Link, cid: int, toxic: ToxicState) -> None:
-        rng = self.rng_for(self.name, cid, link.direction, toxic.name)
+    def _add_to_link(self, link: Link, toxic: ToxicState) -> None:
+        # Numbered by the toxic's own links, not the proxy's connections: a seeded toxic
+        # rolls the same whatever connections earlier toxics (or scenarios) saw.
+        number = toxic.next_link_number(link.direction)
+        rng = self.rng_for(self.name, toxic.name, link.direction, number)
         link.add_stage(
             toxic.kind, toxic.name, toxic.attrs, toxic.toxicity, rng, witness=toxic.witness
         )
 
-    def _links(self, toxic: ToxicState) -> list[tuple[Link, int]]:
+    def _links(self, toxic: ToxicState) -> list[Link]:
         """The links a toxic runs on: those of its direction, or both (request side first)."""
         both = toxic.kind.both_links
         links = []
-        for conn in self.connections:
+        for conn in sorted(self.connections, key=lambda conn: conn.cid):
             for link in (conn.up, conn.down):
                 if link is not None and (both or link.direction == toxic.direction):
-                    links.append((link, conn.cid))
+                    links.append(link)
         return links
 
     # -- toxics --------------------------------------------------------------------------
@@ -193,20 +202,20 @@ class ProxyState:
     def add_toxic(self, toxic: ToxicState) -> None:
         """Append a toxic to its chain and to every live link in its direction."""
         self.chains[toxic.direction].append(toxic)
-        for link, cid in self._links(toxic):
-            self._add_to_link(link, cid, toxic)
+        for link in self._links(toxic):
+            self._add_to_link(link, toxic)
 
     def update_toxic(self, toxic: ToxicState, attrs: dict[str, int], toxicity: float) -> None:
         """Reconfigure a toxic everywhere it runs."""
         toxic.attrs = attrs
         toxic.toxicity = toxicity
-        for link, _ in self._links(toxic):
+        for link in self._links(toxic):
             link.update_stage(toxic.name, attrs, toxicity)
 
     def remove_toxic(self, toxic: ToxicState) -> None:
         """Remove a toxic everywhere; what it held goes on downstream."""
         self.chains[toxic.direction].remove(toxic)
-        for link, _ in self._links(toxic):
+        for link in self._links(toxic):
             link.remove_stage(toxic.name)
 
     def reset_toxics(self) -> None:

@@ -218,10 +218,16 @@ def test_toxicity_is_rolled_per_connection(client, echo_proxy):
 
 @embedded_only
 def test_a_seed_makes_toxicity_rolls_reproducible(client, echo_server):
-    def pattern() -> list[bool]:
+    def pattern(connections_before: int = 0) -> list[bool]:
         client.create_proxy("seeded", "127.0.0.1:0", echo_server.addr)
-        client.add_toxic("seeded", "latency", toxicity=0.5, attributes={"latency": 120})
         proxy = client.get_proxy("seeded")
+        for _ in range(connections_before):
+            with connect(proxy.listen) as sock:
+                round_trip(sock)
+                # Closed both ways before the toxic comes, or it would run on this link too.
+                sock.shutdown(socket.SHUT_WR)
+                assert recv_all(sock) == b""
+        client.add_toxic("seeded", "latency", toxicity=0.5, attributes={"latency": 120})
         rolls = []
         for _ in range(12):
             with connect(proxy.listen) as sock:
@@ -233,3 +239,5 @@ def test_a_seed_makes_toxicity_rolls_reproducible(client, echo_server):
     assert pattern() == first
     assert any(first)
     assert not all(first)
+    # The toxic's n-th connection rolls the same however many the proxy saw before it.
+    assert pattern(connections_before=5) == first
