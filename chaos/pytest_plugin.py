@@ -24,6 +24,7 @@ from stormproof.chaos._options import SCENARIO_SUFFIXES, WEAKENINGS, Weakening
 # Only pytest is imported at start-up: every pytest session of an environment with stormproof
 # installed loads this plugin, chaos or not. The harness loads when a chaos item or fixture is used.
 if TYPE_CHECKING:
+    from stormproof.chaos.matrix import MatrixCase, MatrixCell
     from stormproof.chaos.report import TestIdentity
     from stormproof.chaos.runner import ChaosEnvironment, ScenarioResult, ScenarioRunner
     from stormproof.chaos.scenario import Scenario
@@ -54,6 +55,7 @@ class _ChaosSession:
         self.weaken: Weakening | None = config.getoption("stormproof_weaken")
         self.allow_inconclusive: bool = config.getoption("stormproof_allow_inconclusive")
         self.results: list[ScenarioResult] = []
+        self.matrix_cells: dict[str, MatrixCell] = {}
         self.started: set[str] = set()
         self.finished: set[str] = set()
         self._stack = ExitStack()
@@ -157,6 +159,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a folder of pact files: verify each provider against them (repeatable)",
     )
     group.addoption(
+        "--stormproof-matrix",
+        action="store_true",
+        default=False,
+        help="pact files yield the fault matrix (each interaction x each fault class) instead "
+        "of a provider verification",
+    )
+    group.addoption(
         "--stormproof-select",
         default=None,
         help="run only scenarios whose name, service or tag contains this text",
@@ -183,7 +192,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the `chaos` marker and the session state."""
     config.addinivalue_line("markers", "chaos: a chaos scenario (fault injection through a proxy)")
     config.addinivalue_line("markers", "contract: a Pact provider verification")
-    config.stash[_SESSION_KEY] = _ChaosSession(config)
+    config.addinivalue_line("markers", "matrix: a case of the contract-derived fault matrix")
+    config.stash[_SESSION_KEY] = state = _ChaosSession(config)
+    config.pluginmanager.register(_MatrixCells(state), "stormproof-matrix-cells")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -333,18 +344,66 @@ class ScenarioItem(pytest.Item):
         return self.path, None, f"chaos scenario {self.scenario.name}"
 
 
+class MatrixItem(ScenarioItem):
+    """One matrix case: a pact interaction under a fault class, run as its derived scenario."""
+
+    def __init__(self, *, case: MatrixCase, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.add_marker("matrix")
+
+    def runtest(self) -> None:
+        """Run the case; its verdict travels with the report (to the controller under xdist)."""
+        try:
+            super().runtest()
+        finally:
+            from stormproof.chaos.runner import HARNESS_ERROR
+
+            result, verdict = self.result, "broken"
+            if result is not None:
+                harness = result.primary is not None and result.primary.category == HARNESS_ERROR
+                verdict = "broken" if harness else result.verdict
+            case = self.case
+            # A plain tuple: xdist sends user properties from the worker to the controller.
+            cell = (case.service, case.interaction.description, case.fault.name, verdict)
+            self.user_properties.append(("stormproof_matrix", cell))
+
+
 class PactFile(pytest.File):
     """A pact file: one provider verification item."""
 
-    def collect(self) -> Iterator[ContractItem]:
-        """One item that verifies the pact's provider against this file."""
+    def collect(self) -> Iterator[ContractItem | MatrixItem]:
+        """One item that verifies the pact's provider against this file; with
+        `--stormproof-matrix`, one item per matrix case of its interactions instead."""
         from stormproof.chaos.pact import read_pact
 
         try:
             provider = str(read_pact(self.path)["provider"]["name"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise self.CollectError(f"{self.path}: not a readable pact file: {exc}") from None
+        if self.config.getoption("stormproof_matrix"):
+            yield from self._matrix(provider)
+            return
         yield ContractItem.from_parent(self, name=f"verify {provider}", provider=provider)
+
+    def _matrix(self, provider: str) -> Iterator[MatrixItem]:
+        from stormproof.chaos.matrix import service_cases
+        from stormproof.chaos.scenario import ScenarioFileError
+        from stormproof.chaos.services import ConfigError
+
+        project = _session(self.config).project()
+        declaration = project.by_pact_provider(provider)
+        if declaration is None:
+            raise self.CollectError(
+                f"{self.path}: no service in {project.source} declares pact_provider {provider!r}"
+            )
+        try:
+            cases, _ = service_cases(project, declaration, files=[self.path])
+        except (ConfigError, ScenarioFileError) as exc:
+            raise self.CollectError(str(exc)) from None
+        for case in cases:
+            name = f"{case.interaction.description} @ {case.fault.name}"
+            yield MatrixItem.from_parent(self, name=name, scenario=case.scenario, case=case)
 
 
 class ContractItem(pytest.Item):
@@ -392,9 +451,31 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     from stormproof.chaos.report import print_scorecard
 
     state = _session(terminalreporter.config)
-    if state.results:
+    scenarios = [r for r in state.results if "matrix" not in r.scenario.tags]
+    if scenarios:
         terminalreporter.write_line("")
-        print_scorecard(state.results)
+        print_scorecard(scenarios)
+    if state.matrix_cells:
+        from stormproof.chaos.matrix import print_grid
+
+        terminalreporter.write_line("")
+        print_grid(list(state.matrix_cells.values()))
+
+
+class _MatrixCells:
+    """Collects the matrix cells from the reports (every worker's, under xdist)."""
+
+    def __init__(self, state: _ChaosSession) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from stormproof.chaos.matrix import MatrixCell
+
+        for name, value in report.user_properties:
+            if name == "stormproof_matrix":
+                service, interaction, fault, verdict = value
+                cell = MatrixCell(service, interaction, fault, verdict)
+                self.state.matrix_cells[report.nodeid] = cell
 
 
 @pytest.hookimpl(wrapper=True)

@@ -162,12 +162,26 @@ class PaymentsAdapter(ReferenceAdapter):
         refunded: Counter[str] = Counter()
         for refund in ledger["refunds"]:
             refunded[str(refund["payment_id"])] += int(refund["amount"])
+        for payment in refunded.keys() - captured.keys():
+            # Seeded by a provider state, not charged: what it captured is its amount, less
+            # what the state said was refunded before.
+            seeded = self._payment(payment)
+            before = int(seeded["refunded_amount"]) - refunded[payment]
+            captured[payment] = int(seeded["amount"]) - before
         return [
-            f"payment {payment} was refunded {amount} but only {captured.get(payment, 0)} "
-            "was captured"
+            f"payment {payment} was refunded {amount} but only {captured[payment]} was captured"
             for payment, amount in sorted(refunded.items())
-            if amount > captured.get(payment, 0)
+            if amount > captured[payment]
         ]
+
+    def _payment(self, payment_id: str) -> dict[str, Any]:
+        url = f"{self.base_url}/payments/{payment_id}"
+        try:
+            response = self._session.get(url, timeout=_TIMEOUT_S)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise ReferenceProviderError(f"GET {url} failed: {exc}") from exc
+        return cast(dict[str, Any], response.json())
 
     def snapshot(self) -> Mapping[str, Any]:
         """The ledger."""

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from stormproof.chaos.scenario._faults import did_you_mean
 from stormproof.chaos.services import ProviderAdapter
@@ -47,17 +47,19 @@ def error_names() -> list[str]:
     return [OK, *sorted(set(names))]
 
 
-def _request_model(client: type[ServiceClient], op: str) -> type[BaseModel] | None:
-    # A client declares its operations as `Operation` values in its class or its module (the
-    # bundled clients do the latter); a subclass inherits its parents'.
-    for klass in client.__mro__:
+def declared_operations(client: type[ServiceClient]) -> dict[str, Operation[Any, Any]]:
+    """The `Operation` values a client declares, by name: in its class or its module (the
+    bundled clients do the latter); a subclass inherits its parents'."""
+    found: dict[str, Operation[Any, Any]] = {}
+    for klass in reversed(client.__mro__):
+        if not issubclass(klass, ServiceClient) or klass is ServiceClient:
+            continue
         module = sys.modules.get(klass.__module__)
-        places = [vars(klass), vars(module) if module is not None else {}]
-        for place in places:
+        for place in (vars(module) if module is not None else {}, vars(klass)):
             for value in place.values():
-                if isinstance(value, Operation) and value.name == op:
-                    return value.request
-    return None
+                if isinstance(value, Operation):
+                    found[value.name] = value
+    return found
 
 
 def _walk(value: Any) -> Iterator[str]:
@@ -141,7 +143,8 @@ def _check_op(
     ]
     if missing:
         problems.append(((*where, "with"), f"{op} needs the argument(s) {', '.join(missing)}"))
-    model = _request_model(client, op)
+    declared = declared_operations(client).get(op)
+    model = declared.request if declared is not None else None
     literal = {k: v for k, v in inputs.items() if k in parameters and _is_literal(v)}
     if model is not None and literal:
         try:
