@@ -473,8 +473,8 @@ class _MatrixCells:
 
         for name, value in report.user_properties:
             if name == "stormproof_matrix":
-                service, interaction, fault, verdict = value
-                cell = MatrixCell(service, interaction, fault, verdict)
+                fields = [str(part) for part in value]  # type: ignore[attr-defined]
+                cell = MatrixCell(*fields)
                 self.state.matrix_cells[report.nodeid] = cell
 
 
