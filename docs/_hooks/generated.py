@@ -4,6 +4,7 @@
   default, limits, description), read from the scenario JSON Schema that stormproof ships
   (`stormproof schema`; a test keeps the shipped file equal to what the pydantic models generate).
 - `<!-- generated: error-tree -->` becomes the client error tree drawn in `clients/_errors.py`.
+- `<!-- generated: failure-categories -->` becomes the runner's failure categories, in report order.
 - The shipped schema itself is published at the site's root as `scenario.schema.json`, so pages
   link to it and the strict build checks those links.
 """
@@ -20,6 +21,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.files import File as MkDocsFile
 from mkdocs.structure.pages import Page
 
+from stormproof.chaos.runner import ALL_CATEGORIES
 from stormproof.chaos.toxiproxy import TOXIC_KINDS
 from stormproof.clients import ServiceError
 
@@ -27,6 +29,7 @@ SCHEMA_NAME = "scenario.schema.json"
 MARKERS = {
     "<!-- generated: scenario-reference -->": lambda: scenario_reference(load_schema()),
     "<!-- generated: error-tree -->": lambda: error_tree(),
+    "<!-- generated: failure-categories -->": lambda: failure_categories(),
 }
 _POLICIES = ("ResiliencePolicy", "RetryPolicy", "BreakerPolicy", "FleetPolicy")
 _JSON = dict[str, Any]
@@ -60,6 +63,11 @@ def error_tree() -> str:
     tree = doc.split("::\n", 1)[1].split("\n\n", 2)[1]
     lines = [line.removeprefix("    ") for line in tree.splitlines()]
     return "```text\n" + "\n".join(lines) + "\n```"
+
+
+def failure_categories() -> str:
+    """stormproof's failure categories, in the order reports list them."""
+    return "\n".join(f"1. {name}" for name in ALL_CATEGORIES)
 
 
 # --- the scenario reference -------------------------------------------------------------------
@@ -106,7 +114,7 @@ def _anchor(name: str) -> str:
 
 def _model_section(name: str, model: _JSON, defs: dict[str, _JSON]) -> str:
     if "anyOf" in model:
-        shorthand = [part["type"] for part in model["anyOf"] if "type" in part and "$ref" not in part]
+        shorthand = [part["type"] for part in model["anyOf"] if "properties" not in part]
         model = next(part for part in model["anyOf"] if "properties" in part)
     else:
         shorthand = []
@@ -116,16 +124,18 @@ def _model_section(name: str, model: _JSON, defs: dict[str, _JSON]) -> str:
         lines += [_clean(description), ""]
     if shorthand:
         lines += [f"Also written as a plain {' or '.join(shorthand)}.", ""]
-    lines += ["| field | type | default | limits | what it is |", "|---|---|---|---|---|"]
     required = set(model.get("required", []))
     props = _properties(model)
+    described = any(prop.get("description") for prop in props.values())
+    header = ["field", "type", "default", "limits"] + (["what it is"] if described else [])
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for field in sorted(props, key=lambda f: (f not in required, f)):
         prop = props[field]
-        default = "required" if field in required else _default(prop, defs)
-        lines.append(
-            f"| `{field}` | {_type(prop)} | {default} | {_limits(prop)} | "
-            f"{_cell(prop.get('description', ''))} |"
-        )
+        default = "required" if field in required else _default(prop)
+        cells = [f"`{field}`", _type(prop), default, _limits(prop)]
+        if described:
+            cells.append(_cell(prop.get("description", "")))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -134,6 +144,8 @@ def _type(prop: _JSON) -> str:
         ref = prop["$ref"].rsplit("/", 1)[1]
         if ref in _POLICIES:
             return f"[{ref}](clients.md#policy-reference)"
+        if ref == "JsonValue":  # any JSON: the schema says nothing more
+            return "any JSON value"
         return f"[{ref}](#{_anchor(ref)})"
     for combined in ("anyOf", "oneOf"):
         if combined in prop:
@@ -158,7 +170,7 @@ def _type(prop: _JSON) -> str:
     return "value"
 
 
-def _default(prop: _JSON, defs: dict[str, _JSON]) -> str:
+def _default(prop: _JSON) -> str:
     if "default" in prop:
         value = prop["default"]
         if isinstance(value, dict) and value:
@@ -180,7 +192,7 @@ def _limits(prop: _JSON) -> str:
         "maximum": "≤ {}",
         "exclusiveMaximum": "< {}",
         "minLength": "at least {} characters",
-        "minItems": "at least {} items",
+        "minItems": "at least {} item(s)",
         "maxItems": "at most {} items",
         "pattern": "matches `{}`",
     }
@@ -258,7 +270,10 @@ def _toxics_section(toxic: _JSON) -> str:
         if not props:
             lines.append(f"| `{kind}` | (none) | | | | |")
         for name, prop in props.items():
-            default = f"`{json.dumps(defaults[name])}`" if name in defaults else "none"
+            value = defaults.get(name)
+            below = isinstance(value, int) and value < prop.get("minimum", value)
+            # The proxy's default of 0 is refused there (bandwidth rate, slicer size): say so.
+            default = "required" if value is None or below else f"`{json.dumps(value)}`"
             lines.append(
                 f"| `{kind}` | `{name}` | {_type(prop)} | {default} | {_limits(prop)} | "
                 f"{_cell(prop.get('description', ''))} |"
