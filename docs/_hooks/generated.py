@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import Files
 from mkdocs.structure.files import File as MkDocsFile
+from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from stormproof.chaos.runner import ALL_CATEGORIES
@@ -26,11 +27,6 @@ from stormproof.chaos.toxiproxy import TOXIC_KINDS
 from stormproof.clients import ServiceError
 
 SCHEMA_NAME = "scenario.schema.json"
-MARKERS = {
-    "<!-- generated: scenario-reference -->": lambda: scenario_reference(load_schema()),
-    "<!-- generated: error-tree -->": lambda: error_tree(),
-    "<!-- generated: failure-categories -->": lambda: failure_categories(),
-}
 _POLICIES = ("ResiliencePolicy", "RetryPolicy", "BreakerPolicy", "FleetPolicy")
 _JSON = dict[str, Any]
 
@@ -279,3 +275,15 @@ def _toxics_section(toxic: _JSON) -> str:
                 f"{_cell(prop.get('description', ''))} |"
             )
     return "\n".join(lines)
+
+
+def _scenario_reference_page() -> str:
+    return scenario_reference(load_schema())
+
+
+#: Each marker a page may hold, and what renders it.
+MARKERS: dict[str, Callable[[], str]] = {
+    "<!-- generated: scenario-reference -->": _scenario_reference_page,
+    "<!-- generated: error-tree -->": error_tree,
+    "<!-- generated: failure-categories -->": failure_categories,
+}
