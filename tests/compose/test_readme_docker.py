@@ -76,9 +76,7 @@ def test_every_stormproof_command_parses_with_the_real_cli(words):
 
 def test_variables_in_the_commands_are_the_ones_the_environment_file_reads():
     known = set(re.findall(r"\$\{([A-Z_]+)", ENVIRONMENT_FILE.read_text(encoding="utf-8")))
-    compose_vars = set(
-        re.findall(r"\$\{([A-Z_]+)", COMPOSE_FILE.read_text(encoding="utf-8"))
-    )
+    compose_vars = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE_FILE.read_text(encoding="utf-8")))
     for words in _commands():
         for word in words:
             match = re.fullmatch(r"([A-Z_]+)=.*", word)
