@@ -1,4 +1,4 @@
-"""The benchmarks run end to end with tiny parameters, so the commands in the README keep working.
+"""The benchmarks run end to end with tiny parameters, so the commands of docs/reliability.md work.
 
 These check that each benchmark measures and reports, not its figures: timing claims live in
 the benchmarks themselves, as ratios against a baseline measured in the same run.

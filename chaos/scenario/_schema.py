@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stormproof.chaos.scenario._model import Scenario
+from stormproof.chaos.scenario._model import OK, Scenario
 from stormproof.chaos.toxiproxy._toxics import KINDS, ToxicKind
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "scenario.schema.json"
@@ -33,7 +33,7 @@ def scenario_schema() -> dict[str, Any]:
     outcome = defs["CallExpectation"]["properties"]["outcome"]
     defs["CallExpectation"]["properties"]["outcome"] = {
         "anyOf": [{"type": "string", "description": "outcomes separated by '|'"}, outcome],
-        "default": outcome.get("default"),
+        "default": [OK],  # the model's default_factory, which pydantic's schema leaves out
     }
     toxic = defs["ToxicFault"]
     toxic["properties"]["toxic"]["enum"] = sorted(KINDS)

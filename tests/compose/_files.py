@@ -19,7 +19,7 @@ ENVIRONMENT_FILE = ROOT / "compose" / "environment.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
-README = ROOT / "README.md"
+COMPOSE_DOC = ROOT / "docs" / "ci-and-compose.md"
 
 
 class _Yaml12Loader(yaml.SafeLoader):

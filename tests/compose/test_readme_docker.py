@@ -1,4 +1,5 @@
-"""README "Running with Docker": its commands name real services, options and variables."""
+"""docs/ci-and-compose.md, the docker-compose part: its commands name real services, options and
+variables."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import pytest
 import typer
 
 from stormproof.chaos.cli import app
-from tests.compose._files import ENVIRONMENT_FILE, README, compose
+from tests.compose._files import COMPOSE_DOC, COMPOSE_FILE, ENVIRONMENT_FILE, compose
 
 
 def _section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("## Running with Docker")
+    text = COMPOSE_DOC.read_text(encoding="utf-8")
+    start = text.index("## docker-compose")
     end = text.find("\n## ", start + 1)
     return text[start : end if end != -1 else len(text)]
 
@@ -75,9 +76,7 @@ def test_every_stormproof_command_parses_with_the_real_cli(words):
 
 def test_variables_in_the_commands_are_the_ones_the_environment_file_reads():
     known = set(re.findall(r"\$\{([A-Z_]+)", ENVIRONMENT_FILE.read_text(encoding="utf-8")))
-    compose_vars = set(
-        re.findall(r"\$\{([A-Z_]+)", (README.parent / "docker-compose.yml").read_text())
-    )
+    compose_vars = set(re.findall(r"\$\{([A-Z_]+)", COMPOSE_FILE.read_text(encoding="utf-8")))
     for words in _commands():
         for word in words:
             match = re.fullmatch(r"([A-Z_]+)=.*", word)
