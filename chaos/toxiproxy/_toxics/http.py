@@ -3,9 +3,10 @@
 Unlike Toxiproxy's toxics, which act per connection and direction, an ``http`` toxic runs on both
 links of every connection: the request side reads requests (llhttp vouches for the reads of
 messages no rule matches, h11 reads the rest) and decides, per matching request, whether to act;
-the response side reads the answers in the same order and carries the decision out (answer instead, replace, slow, drip, malformed, truncated, lost). Bytes of messages
-it leaves alone go on untouched, and a connection that is not HTTP passes through untouched too
-(``not_http`` in the toxic's stats). Its toxicity is rolled per matching request.
+the response side reads the answers in the same order and carries the decision out (answer
+instead, replace, slow, drip, malformed, truncated, lost). Bytes of messages it leaves alone go on
+untouched, and a connection that is not HTTP passes through untouched too (``not_http`` in the
+toxic's stats). Its toxicity is rolled per matching request.
 
 Several ``http`` toxics on one proxy are one ordered rule set, as a provider's fault rules are:
 the first of them in the chain reads the traffic, and each request goes to the oldest toxic that
