@@ -2,8 +2,8 @@
 
 An HTTP/1.1 upstream answers every request with a fixed 200; the measuring client sends
 keep-alive GETs one at a time. The proxy's added round trip (proxied minus direct) is compared
-with an http toxic that matches nothing (so every request and answer is read by h11 and passed
-on) and without one, rounds interleaved so load changes on the machine hit both alike.
+with an http toxic that matches nothing (so every request and answer is framed and passed on)
+and without one, rounds interleaved so load changes on the machine hit both alike.
 """
 
 from __future__ import annotations

@@ -60,6 +60,10 @@ class Outbox:
             if not self.batching:
                 self.pump()
 
+    def idle(self) -> bool:
+        """Whether nothing is queued (bytes sent now would not overtake anything)."""
+        return not self._entries
+
     def wait(self, due: float) -> None:
         """Hold everything queued after this until monotonic time `due`."""
         self._entries.append(_Entry(WAIT, due=due))

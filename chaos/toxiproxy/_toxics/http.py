@@ -1,11 +1,12 @@
 """http (a stormproof extension): HTTP faults per request, in front of any HTTP/1.1 upstream.
 
 Unlike Toxiproxy's toxics, which act per connection and direction, an ``http`` toxic runs on both
-links of every connection: the request side reads requests with h11 and decides, per matching
-request, whether to act; the response side reads the answers in the same order and carries the
-decision out (answer instead, replace, slow, drip, malformed, truncated, lost). Bytes of messages
-it leaves alone go on untouched, and a connection that is not HTTP passes through untouched too
-(``not_http`` in the toxic's stats). Its toxicity is rolled per matching request.
+links of every connection: the request side reads requests (llhttp vouches for the reads of
+messages no rule matches, h11 reads the rest) and decides, per matching request, whether to act;
+the response side reads the answers in the same order and carries the decision out (answer
+instead, replace, slow, drip, malformed, truncated, lost). Bytes of messages it leaves alone go on
+untouched, and a connection that is not HTTP passes through untouched too (``not_http`` in the
+toxic's stats). Its toxicity is rolled per matching request.
 
 Several ``http`` toxics on one proxy are one ordered rule set, as a provider's fault rules are:
 the first of them in the chain reads the traffic, and each request goes to the oldest toxic that
@@ -27,6 +28,7 @@ from stormproof.chaos.toxiproxy._toxics._http_attrs import (
     http_attributes_schema,
     parse_http_attributes,
 )
+from stormproof.chaos.toxiproxy._toxics._http_scout import RequestScout, ResponseScout
 from stormproof.chaos.toxiproxy._toxics._http_wire import (
     Reader,
     looks_like_request,
@@ -44,6 +46,11 @@ if TYPE_CHECKING:
     from stormproof.chaos.toxiproxy._link import Link
 
 FORWARD, DROP, DRIP = "forward", "drop", "drip"
+# Bytes of one message the scout lets go on before h11 takes over: h11 needs the message from its
+# start to find its end, so the scout keeps a copy of what it let through.
+SCOUT_LIMIT = 64 * 1024
+# Answers llhttp cannot frame without knowing the request (a HEAD answer has no body).
+_UNFRAMED = (b"HEAD", b"CONNECT")
 
 
 class HttpWitness(Witness):
@@ -107,6 +114,7 @@ class HttpStage(Stage):
         "reader",
         "released",
         "rule",
+        "scout",
         "seen",
         "toxicity",
     )
@@ -141,7 +149,8 @@ class HttpStage(Stage):
         self.queue: deque[_Answer | _Expect] = deque()
         self.peer: HttpStage | None = None
         self.rule: HttpStage = self  # the toxic whose decision the current answer carries out
-        self.reader: Reader | None = Reader.for_request() if self.is_request else None
+        self.reader: Reader | None = None
+        self.scout: RequestScout | ResponseScout | None = self._new_scout()
         if not self.is_request:
             for stage in link.conn.up.stages if link.conn.up is not None else ():
                 if isinstance(stage, HttpStage) and stage.name == self.name:
@@ -186,6 +195,18 @@ class HttpStage(Stage):
             return b""
         if not self._primary() or self.passthrough:
             self.box.data(data, ts)
+            return b""
+        if self.scout is not None:
+            if self.is_request and not self.scout.busy and looks_like_request(data[:80]) is False:
+                self._not_http(data, ts)
+            elif self._scouted(data, ts):
+                if self.box.idle():  # the usual case, without the outbox's bookkeeping
+                    self._send(Chunk(data, ts))
+                else:
+                    self.box.data(data, ts)
+            else:
+                self._go_exact(ts)
+                return self._take(data, ts)
             return b""
         if self.reader is None and not self._start_response():
             self.box.data(data, ts)
@@ -288,13 +309,100 @@ class HttpStage(Stage):
         self.released = 0
         self.action = FORWARD
         self.cut_at = -1
-        if self.is_request:
-            self.reader = Reader.for_request()
-        else:
+        if not self.is_request:
             self.queue.popleft()
             self.reader = None
             self._pump_answers()
+        if not rest and not self.dead:  # the message ended with the read: the scout may go on
+            self.scout = self._new_scout()
+        if self.is_request:
+            self.reader = Reader.for_request() if self.scout is None else None
         return rest
+
+    # -- the cheap path: llhttp vouches for whole reads of messages nobody acts on ----------
+    def _new_scout(self) -> RequestScout | ResponseScout | None:
+        if self.is_request:
+            return RequestScout()
+        return ResponseScout() if self._plain_answers() else None
+
+    def _plain_answers(self) -> bool:
+        """Whether every answer owed is the upstream's, left alone, and framed as llhttp sees it."""
+        return all(
+            isinstance(owed, _Expect) and owed.mode is None and owed.method not in _UNFRAMED
+            for owed in self.queue
+        )
+
+    def _scouted(self, data: bytes, ts: float) -> bool:
+        """Whether the scout vouches that `data` goes on whole, nobody acting; False: h11's turn."""
+        scout = self.scout
+        if isinstance(scout, RequestScout):
+            if not scout.feed(data):
+                return False
+            if scout.head:
+                method, path = scout.method.decode("latin-1"), request_path(scout.target)
+                if self._matched(method, path):
+                    return False
+                scout.commit(data)
+                self.seen = True
+                self._claim(method, path)
+                peer = self.peer
+                if peer is not None and not peer.out_closed:
+                    peer.queue.append(_Expect(scout.method, None, self))
+                    if scout.method in _UNFRAMED:
+                        peer._go_exact(ts)
+            else:
+                scout.commit(data)
+        else:
+            assert isinstance(scout, ResponseScout)
+            if not scout.busy and not self.queue:
+                return True  # nobody asked for these bytes: they go on unread, as h11 leaves them
+            if not scout.feed(data):
+                return False
+            scout.commit(data)
+            self.seen = self.seen or (scout.head and scout.final)
+            if scout.done and scout.final:
+                self.queue.popleft()
+        if scout.busy and len(scout.since) > SCOUT_LIMIT:
+            self._go_exact(ts)  # h11 reads the rest of a long message rather than keep a copy
+        elif not (self.is_request or scout.busy or self._plain_answers()):
+            self._go_exact(ts)  # the next answer owed is one to act on
+        return True
+
+    def _matched(self, method: str, path: str) -> bool:
+        return any(
+            isinstance(rule, HttpStage) and rule.config.matches(method, path)
+            for rule in self._link_stages()
+        )
+
+    def _go_exact(self, ts: float) -> None:
+        """Hand the stream to h11 from the start of the message the scout is in."""
+        scout, self.scout = self.scout, None
+        if scout is None:
+            return
+        if self.is_request:
+            self.reader = Reader.for_request()
+        elif scout.busy:
+            owed = self._owed()
+            self.rule = owed.rule
+            self.reader = Reader.for_response(owed.method)
+        if not scout.busy or self.reader is None:
+            return
+        # Those bytes went on already (nobody acted on their message): h11 only catches up.
+        since = bytes(scout.since)
+        self.reader.feed(since)
+        self.released = len(since)
+        while True:
+            try:
+                event, _ = self.reader.next_event()
+            except h11.RemoteProtocolError:
+                event = None
+            if event is h11.NEED_DATA:
+                return
+            if isinstance(event, h11.Response):
+                self.seen = True
+            elif not isinstance(event, (h11.Request, h11.Data, h11.InformationalResponse)):
+                self._not_http(b"", ts)  # h11 reads those bytes otherwise than llhttp did
+                return
 
     def _not_http(self, data: bytes, ts: float) -> None:
         """Stop reading: this connection does not speak HTTP/1.1 (or stopped speaking it)."""
@@ -321,9 +429,8 @@ class HttpStage(Stage):
         return False
 
     # -- the request side --------------------------------------------------------------
-    def _claim(self, request: h11.Request) -> HttpStage | None:
+    def _claim(self, method: str, path: str) -> HttpStage | None:
         """Count the request on every http toxic; the oldest that takes it acts on it."""
-        method, path = request.method.decode("latin-1"), request_path(request.target)
         chosen: HttpStage | None = None
         for rule in self._link_stages():
             if not isinstance(rule, HttpStage):
@@ -341,7 +448,7 @@ class HttpStage(Stage):
 
     def _decide(self, request: h11.Request) -> None:
         self.seen = True
-        chosen = self._claim(request)
+        chosen = self._claim(request.method.decode("latin-1"), request_path(request.target))
         rule = chosen or self
         config = rule.config
         act = chosen is not None
@@ -364,6 +471,7 @@ class HttpStage(Stage):
             else:
                 answer = truncated_answer()
             peer.queue.append(_Answer(answer, close))
+            peer._go_exact(monotonic())
             if close:
                 self.dead = True
                 self.link.dropped(len(self.held), chunks=0)
@@ -374,6 +482,8 @@ class HttpStage(Stage):
                 self.box.wait(monotonic() + config.delay_ms / 1000.0)
                 mode = None
             peer.queue.append(_Expect(request.method, mode, rule))
+            if mode is not None or request.method in _UNFRAMED:
+                peer._go_exact(monotonic())
         peer._pump_answers()
 
     # -- the response side -------------------------------------------------------------
