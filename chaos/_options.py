@@ -8,11 +8,21 @@ from typing import Literal
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 #: Test-only ways to make the client worse, to prove the scenarios catch it.
-Weakening = Literal["no-retries", "no-breaker", "no-deadline", "no-window", "no-budget"]
+Weakening = Literal[
+    "no-retries",
+    "no-breaker",
+    "no-deadline",
+    "no-window",
+    "no-budget",
+    "retry-unsafe",
+    "new-key-per-retry",
+]
 WEAKENINGS: tuple[Weakening, ...] = (
     "no-retries",
     "no-breaker",
     "no-deadline",
     "no-window",
     "no-budget",
+    "retry-unsafe",
+    "new-key-per-retry",
 )

@@ -13,6 +13,7 @@ import typer
 
 from stormproof.chaos import __version__
 from stormproof.chaos._cli_init import init_command
+from stormproof.chaos._cli_matrix import matrix_command
 from stormproof.chaos._cli_pact import pact_app
 from stormproof.chaos._cli_proxy import proxy_command
 from stormproof.chaos._cli_run import report_command, run_command
@@ -70,6 +71,7 @@ def version() -> None:
 app.command("init")(init_command)
 app.command("providers")(providers_command)
 app.command("run")(run_command)
+app.command("matrix")(matrix_command)
 app.command("report")(report_command)
 app.command("proxy")(proxy_command)
 app.add_typer(pact_app, name="pact")

@@ -96,19 +96,26 @@ def _document(
     call: dict[str, Any] = {"op": operation.name, "with": inputs, "expect": plan.expect}
     if override:
         call["expect"] = {**plan.expect, **override}
-    phases: list[dict[str, Any]] = [
-        {"name": fault.title, "faults": plan.faults, "calls": [call], "expect": plan.phase_expect}
-    ]
+    again = {"op": operation.name, "with": inputs}
+    faulty: dict[str, Any] = {
+        "name": fault.title,
+        "faults": plan.faults,
+        "calls": [call, *({**again, "expect": then} for then in plan.then)],
+        "expect": plan.phase_expect,
+    }
+    if plan.wait_after_s:
+        faulty["wait_after_s"] = plan.wait_after_s
+    phases: list[dict[str, Any]] = [faulty]
     # Called again only when the faulty phase ended otherwise than the contract says.
     if plan.recover and plan.expect["outcome"] != subject.contract:
-        again = {"op": operation.name, "with": inputs}
-        phases.append(
-            {"name": "recovered", "calls": [{**again, "expect": {"outcome": subject.contract}}]}
-        )
+        recovered = {"outcome": subject.contract, "attempts": 1}
+        phases.append({"name": "recovered", "calls": [{**again, "expect": recovered}]})
     adapter = declaration.adapter_class()
     expect: dict[str, Any] = {"invariants": sorted(adapter.INVARIANTS)}
     if subject.keyed:
-        expect["side_effects"] = {name: {"max_per_key": 1} for name in sorted(adapter.SIDE_EFFECTS)}
+        # One logical call and its retries, all with one key: at most one effect of each kind.
+        once = {"max_per_key": 1, "max_new": 1}
+        expect["side_effects"] = dict.fromkeys(sorted(adapter.SIDE_EFFECTS), once)
     safety = "retry-safe" if subject.safe else "not-retry-safe"
     return {
         "name": _case_name(declaration.name, interaction, fault),
@@ -130,6 +137,16 @@ def _document(
     }
 
 
+def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def _profile(policy: ResiliencePolicy, extra: Mapping[str, Any]) -> dict[str, Any]:
     profile: dict[str, Any] = {
         "connect_timeout_s": policy.connect_timeout_s,
@@ -141,8 +158,12 @@ def _profile(policy: ResiliencePolicy, extra: Mapping[str, Any]) -> dict[str, An
             "max_backoff_s": policy.retry.max_backoff_s,
             "max_retry_after_s": policy.retry.max_retry_after_s,
         },
+        "breaker": {
+            "failure_threshold": policy.breaker.failure_threshold,
+            "reset_timeout_s": policy.breaker.reset_timeout_s,
+        },
     }
-    return {**profile, **extra}
+    return _merged(profile, extra)
 
 
 def _pact_files(config: ProjectConfig, declaration: ServiceDeclaration) -> list[Path]:

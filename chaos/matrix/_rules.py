@@ -108,6 +108,8 @@ class Plan:
         phase_expect: Expectations of the faulty phase as a whole.
         recover: Call again without faults, expecting the contract's outcome in one attempt.
         profile: Profile settings the fault class needs (e.g. a read timeout past the deadline).
+        then: Expectations of further calls in the faulty phase (the breaker, once open).
+        wait_after_s: Pause after the faulty phase (an open breaker's reset timeout).
     """
 
     faults: list[dict[str, Any]]
@@ -116,6 +118,8 @@ class Plan:
     phase_expect: dict[str, Any] = field(default_factory=dict)
     recover: bool = True
     profile: dict[str, Any] = field(default_factory=dict)
+    then: list[dict[str, Any]] = field(default_factory=list)
+    wait_after_s: float = 0.0
 
 
 Derive = Callable[[Subject], Plan | str]
@@ -172,11 +176,22 @@ def _toxic(kind: str, stream: str, **attributes: int) -> dict[str, Any]:
 
 def _outage(s: Subject) -> Plan:
     attempts = s.policy.retry.max_attempts
+    reset_s = s.policy.breaker.reset_timeout_s
     return Plan(
         faults=[{"proxy": "down"}],
-        expect={"outcome": "ServiceUnavailableError", "attempts": attempts},
-        because="nothing was sent, so every call is retried until its attempts run out",
-        phase_expect={"provider_requests": 0},
+        expect={
+            "outcome": "ServiceUnavailableError",
+            "attempts": attempts,
+            "breaker_after": "OPEN",
+        },
+        because=f"nothing was sent, so the call is retried until its {attempts} attempts run "
+        f"out; with the breaker's threshold at {attempts} failures it opens, the next call "
+        "fails fast without the network, and after its reset timeout a probe closes it",
+        phase_expect={"provider_requests": 0, "breaker_path": ["CLOSED", "OPEN"]},
+        # One call's failed attempts open the breaker, so one more call shows it open.
+        profile={"breaker": {"failure_threshold": attempts, "success_threshold": 1}},
+        then=[{"outcome": "CircuitOpenError", "attempts": 0, "breaker_after": "OPEN"}],
+        wait_after_s=round(reset_s + 0.1, 3),
     )
 
 
@@ -366,7 +381,8 @@ RULES: tuple[FaultClass, ...] = (
         "outage",
         "down",
         "connection refused (proxy down)",
-        "every call: all attempts, ServiceUnavailableError; nothing reaches the provider",
+        "every call: all attempts, ServiceUnavailableError, the breaker opens (threshold = "
+        "attempts), the next call fails fast, a probe after the reset timeout closes it",
         _outage,
     ),
     FaultClass(

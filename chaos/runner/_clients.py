@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from stormproof.chaos._options import Weakening
-from stormproof.clients import ClientEvent, ResiliencePolicy, Runtime, ServiceClient
+from stormproof.clients import ClientEvent, Operation, ResiliencePolicy, Runtime, ServiceClient
 
 
 def policy_for(policy: ResiliencePolicy, weaken: Weakening | None = None) -> ResiliencePolicy:
@@ -32,6 +34,47 @@ def build_client(
     policy: ResiliencePolicy,
     listener: Callable[[ClientEvent], None],
     runtime: Runtime,
+    *,
+    weaken: Weakening | None = None,
 ) -> ServiceClient:
-    """A new client of `client_class`, reporting its events to `listener`."""
-    return client_class(base_url, policy=policy, on_event=listener, runtime=runtime)
+    """A new client of `client_class`, reporting its events to `listener` (weakened, for the
+    two weakenings that are not a policy)."""
+    client = client_class(base_url, policy=policy, on_event=listener, runtime=runtime)
+    if weaken == "retry-unsafe":
+        _retry_unsafe_calls(client)
+    elif weaken == "new-key-per-retry":
+        _new_key_per_retry(client)
+    return client
+
+
+# The two weakenings below patch private attributes of the client on purpose: they exist only to
+# prove that the scenarios catch a client that breaks these rules, which no policy can express.
+
+
+def _retry_unsafe_calls(client: ServiceClient) -> None:
+    """Every operation is treated as idempotent: POST and PATCH without a key are retried."""
+    call = client._call
+
+    def retrying(op: Operation[Any, Any], **inputs: Any) -> Any:
+        unsafe = copy.copy(op)
+        object.__setattr__(unsafe, "idempotent", True)
+        return call(unsafe, **inputs)
+
+    setattr(client, "_call", retrying)  # noqa: B010 - an instance attribute shadows the method
+
+
+def _new_key_per_retry(client: ServiceClient) -> None:
+    """Each attempt after the first of a keyed call sends a key of its own."""
+    transport = client._pipeline.transport
+    exchange = transport.exchange
+    sent: dict[str, int] = {}
+
+    def exchanging(op: Operation[Any, Any], request: Any, info: Any, **kwargs: Any) -> Any:
+        key = info.idempotency_key
+        if key is not None:
+            sent[key] = tries = sent.get(key, 0) + 1
+            if tries > 1:
+                info = replace(info, idempotency_key=f"{key}-retry-{tries}")
+        return exchange(op, request, info, **kwargs)
+
+    setattr(transport, "exchange", exchanging)  # noqa: B010

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from stormproof.chaos.runner import _categories as category
 from stormproof.chaos.runner._records import CallRecord, Finding, PhaseRecord
@@ -138,22 +138,38 @@ def judge_phase(expect: PhaseExpectation, record: PhaseRecord) -> list[Finding]:
     return findings
 
 
-def judge_side_effects(expect: ScenarioExpectation, adapter: ProviderAdapter) -> list[Finding]:
-    """Findings for what the provider recorded: side effects above their bound per key, broken
+def judge_side_effects(
+    expect: ScenarioExpectation,
+    adapter: ProviderAdapter,
+    before: Mapping[str, int] | None = None,
+) -> list[Finding]:
+    """Findings for what the provider recorded: side effects above their bound per key or above
+    the new ones allowed (`before`: the count of each once the setup was done), broken
     invariants, in the words and categories the provider's adapter declares."""
     findings: list[Finding] = []
     for name, bound in expect.side_effects.items():
         effect = adapter.SIDE_EFFECTS[name]
         counts = adapter.side_effects(name)
-        findings += [
-            Finding(
-                f"Duplicate {effect.noun}",
-                f"idempotency key {key} was {effect.verb} {count} times; expected at most "
-                f"{bound.max_per_key}",
+        if bound.max_per_key is not None:
+            limit = bound.max_per_key
+            findings += [
+                Finding(
+                    f"Duplicate {effect.noun}",
+                    f"idempotency key {key} was {effect.verb} {count} times; expected at most "
+                    f"{limit}",
+                )
+                for key, count in sorted(counts.items())
+                if count > limit
+            ]
+        new = sum(counts.values()) - (before or {}).get(name, 0)
+        if bound.max_new is not None and new > bound.max_new:
+            findings.append(
+                Finding(
+                    f"Duplicate {effect.noun}",
+                    f"{new} new {effect.noun} entries ({effect.verb}) during the scenario, under "
+                    f"the keys {', '.join(sorted(counts))}; expected at most {bound.max_new}",
+                )
             )
-            for key, count in sorted(counts.items())
-            if count > bound.max_per_key
-        ]
     for name in expect.invariants:
         invariant = adapter.INVARIANTS[name]
         findings += [

@@ -209,12 +209,17 @@ class ScenarioRunner:
             injector.clean_slate()
             for state in scenario.setup:
                 adapter.set_state(state.state, state.params)
+            bounds = scenario.expect.side_effects
+            counted = [name for name, bound in bounds.items() if bound.max_new is not None]
+            before = {name: sum(adapter.side_effects(name).values()) for name in counted}
         origin = time.monotonic()
         recorder = EventRecorder(origin)
         runtime = Runtime(random=random.Random(seed).random)
         policy = policy_for(scenario.profile, self.weaken)
         endpoint = self.environment.endpoint(scenario.service)
-        client = build_client(client_class, endpoint.client_url, policy, recorder, runtime)
+        client = build_client(
+            client_class, endpoint.client_url, policy, recorder, runtime, weaken=self.weaken
+        )
         saved: dict[str, Any] = {"seed": seed, "unique": f"{seed:08x}"}
         try:
             for phase in scenario.phases:
@@ -233,7 +238,7 @@ class ScenarioRunner:
         finally:
             client.close()
         result.provider_state = dict(adapter.snapshot())
-        effects = judge_side_effects(scenario.expect, adapter)
+        effects = judge_side_effects(scenario.expect, adapter, before)
         if scenario.expect != type(scenario.expect)():
             self.observer.judged("Provider-side effects", effects)
         result.findings += effects

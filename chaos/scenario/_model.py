@@ -155,9 +155,17 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 
 class PerKey(Frozen):
-    """A bound on a side effect per idempotency key."""
+    """Bounds on a side effect: per idempotency key, and new ones during the scenario (whatever
+    their keys: a client that sends a new key on a retry makes a second one under another key)."""
 
-    max_per_key: int = Field(ge=0)
+    max_per_key: int | None = Field(default=None, ge=0)
+    max_new: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _some_bound(self) -> PerKey:
+        if self.max_per_key is None and self.max_new is None:
+            raise ValueError("give max_per_key, max_new or both")
+        return self
 
 
 class ScenarioExpectation(Frozen):

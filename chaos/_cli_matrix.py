@@ -1,0 +1,148 @@
+"""`stormproof matrix`: every pact interaction x every fault class, derived, run in parallel."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stormproof.chaos._cli_run import DEFAULT_OUTPUT, DEFAULT_REPORT, _fail, _render
+
+#: Cases mostly wait on timeouts and deadlines, so more workers than cores pay off.
+DEFAULT_WORKERS = min(8, 4 * (os.cpu_count() or 1))
+
+_INI = """[pytest]
+addopts =
+filterwarnings =
+    ignore::DeprecationWarning
+"""
+
+
+def matrix_command(  # typer passes every option by keyword
+    *,
+    select: Annotated[
+        str | None,
+        typer.Option(
+            help="only cases whose name, service, tag or fault kind contains this text (commas "
+            "separate alternatives; fault classes and retry-safe/not-retry-safe are tags)"
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="worker processes, each with its own proxy and providers (1: serial)"
+        ),
+    ] = DEFAULT_WORKERS,
+    emit: Annotated[
+        Path | None,
+        typer.Option(
+            help="write the selected cases as scenario files into this folder and stop (they "
+            "load and run as hand-written ones)"
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="stormproof.toml or pyproject.toml (default: found from here, else the demo)",
+        ),
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="folder for the Allure results")
+    ] = DEFAULT_OUTPUT,
+    report: Annotated[Path, typer.Option(help="folder for the HTML report")] = DEFAULT_REPORT,
+    no_html: Annotated[
+        bool, typer.Option("--no-html", help="do not render the HTML report")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="seed of toxicity rolls, jitter and backoff")] = 0,
+    allow_inconclusive: Annotated[
+        bool,
+        typer.Option(
+            "--allow-inconclusive",
+            help="a case whose fault never fired is reported, not a failure of the run",
+        ),
+    ] = False,
+    weaken: Annotated[
+        str | None, typer.Option(hidden=True, help="test only: weaken the clients")
+    ] = None,
+) -> None:
+    """Run the fault matrix derived from the project's pacts: one case per interaction and fault
+    class, its expectation derived from the contract and the client's policy; print a grid."""
+    import pytest  # noqa: PLC0415 - keep --help fast
+
+    from stormproof.chaos.matrix import build_matrix, emit_case  # noqa: PLC0415
+    from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415
+    from stormproof.chaos.scenario import ScenarioFileError, matches_selection  # noqa: PLC0415
+    from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
+
+    if weaken is not None and weaken not in WEAKENINGS:
+        raise _fail(f"--weaken must be one of {', '.join(WEAKENINGS)}")
+    if config is not None and not config.is_file():
+        raise _fail(f"configuration file {config} does not exist")
+    try:
+        project = active_config(config)
+        matrix = build_matrix(project)
+    except (ConfigError, ScenarioFileError) as exc:
+        raise _fail(str(exc)) from None
+    if project.pacts is None:
+        raise _fail(f'{project.source} names no pacts folder: add `pacts = "..."`')
+    cases = [c for c in matrix.cases if select is None or matches_selection(c.scenario, select)]
+    if not cases:
+        what = (
+            f"--select {select!r} matches none of the {len(matrix.cases)} cases"
+            if select
+            else ("the pacts give no case")
+        )
+        left = "; ".join(
+            f"{e.service}: {e.reason}" for e in matrix.excluded if e.interaction is None
+        )
+        raise _fail(f"{what}{f' ({left})' if left else ''}")
+    rows = {(c.service, c.interaction.description) for c in cases}
+    typer.echo(
+        f"stormproof matrix: {len(cases)} cases, {len(rows)} interactions x "
+        f"{len({c.fault.name for c in cases})} fault classes"
+    )
+    for left in matrix.excluded:
+        if left.fault is None:
+            where = f"{left.service}: {left.interaction}" if left.interaction else left.service
+            typer.echo(f"  left out {where}: {left.reason}")
+    if emit is not None:
+        for case in cases:
+            emit_case(case, emit)
+        typer.secho(f"wrote {len(cases)} scenario files to {emit}", fg=typer.colors.GREEN)
+        return
+    pacts = project.pacts.resolve()
+    args = ["--stormproof-config", str(project.source), "--stormproof-matrix"]
+    args += ["--stormproof-pacts", str(pacts), str(pacts), "--stormproof-seed", str(seed)]
+    args += ["--alluredir", str(output.resolve()), "--clean-alluredir"]
+    args += ["-p", "no:cacheprovider", "-q", "--tb=no", "-r", "fE", "--no-header"]
+    if workers > 1:
+        args += ["-p", "xdist", "-n", str(min(workers, len(cases)))]
+    if select:
+        args += ["--stormproof-select", select]
+    if weaken:
+        args += ["--stormproof-weaken", weaken]
+    if allow_inconclusive:
+        args += ["--allow-inconclusive"]
+    with tempfile.TemporaryDirectory(prefix="stormproof-matrix-") as work:
+        ini = Path(work) / "pytest.ini"
+        ini.write_text(_INI)
+        with contextlib.chdir(pacts):
+            code = pytest.main(["-c", str(ini), "--rootdir", str(pacts), *args])
+    if not no_html:
+        _render(output, report)
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise typer.Exit(130)
+    if code == pytest.ExitCode.USAGE_ERROR:
+        raise _fail("the matrix could not start (see the error above)")
+    if code != 0:
+        typer.secho("stormproof: the matrix failed (see the grid above)", fg=typer.colors.RED)
+        raise typer.Exit(int(code) or 1)
+    typer.secho(f"stormproof: all {len(cases)} matrix cases passed", fg=typer.colors.GREEN)
+
+
+__all__ = ["matrix_command"]
