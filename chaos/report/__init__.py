@@ -12,10 +12,12 @@ from stormproof.chaos.report._allure_observer import (
     label_scenario,
     record_verification,
 )
+from stormproof.chaos.report._attempt_table import timeline_html
 from stormproof.chaos.report._interrupted import TestIdentity, mark_interrupted
 from stormproof.chaos.report._render import ReportRenderError, ensure_allure, render_html
 from stormproof.chaos.report._scorecard import print_scorecard, scorecard_table
-from stormproof.chaos.report._timeline import timeline_json, timeline_svg
+from stormproof.chaos.report._timeline import timeline_json
+from stormproof.chaos.report._timeline_picture import timeline_png
 
 __all__ = [
     "AllureObserver",
@@ -32,7 +34,8 @@ __all__ = [
     "record_verification",
     "render_html",
     "scorecard_table",
+    "timeline_html",
     "timeline_json",
-    "timeline_svg",
+    "timeline_png",
     "write_results_metadata",
 ]

@@ -40,7 +40,7 @@ class AllureObserver:
                     if not witness.fired:
                         raise JudgementFailedError(f"the fault never fired: {witness.evidence}")
 
-    def attach(self, name: str, content: str, mime_type: str) -> None:
+    def attach(self, name: str, content: str | bytes, mime_type: str) -> None:
         """An Allure attachment."""
         extension = name.rsplit(".", 1)[-1]
         allure.attach(

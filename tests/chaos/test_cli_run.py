@@ -52,7 +52,7 @@ def test_run_verifies_contracts_runs_scenarios_and_writes_allure(tmp_path):
     labels = {(label["name"], label["value"]) for label in payment["labels"]}
     assert {("epic", "payments"), ("feature", "http_503"), ("severity", "critical")} <= labels
     assert {a["name"] for a in payment["attachments"]} >= {
-        "faults.json", "timeline.json", "timeline.svg", "client-log.jsonl",
+        "faults.json", "timeline.json", "timeline.png", "timeline.html", "client-log.jsonl",
         "payments-provider-state.json",
     }  # fmt: skip
     parameters = {p["name"]: p for p in payment["parameters"]}
