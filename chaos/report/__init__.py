@@ -1,7 +1,6 @@
 """Reports: the terminal scorecard, the attempt timeline, and Allure results and HTML."""
 
 from stormproof.chaos.report._allure_files import (
-    allurerc,
     categories,
     provider_categories,
     write_results_metadata,
@@ -23,7 +22,6 @@ __all__ = [
     "AllureObserver",
     "ReportRenderError",
     "TestIdentity",
-    "allurerc",
     "categories",
     "ensure_allure",
     "label_contract",
