@@ -7,9 +7,11 @@ from stormproof.chaos.report._allure_files import (
 )
 from stormproof.chaos.report._allure_observer import (
     AllureObserver,
+    attach_scenario_file,
     label_contract,
     label_scenario,
     record_verification,
+    show_failure_once,
 )
 from stormproof.chaos.report._attempt_table import timeline_html
 from stormproof.chaos.report._interrupted import TestIdentity, mark_interrupted
@@ -22,6 +24,7 @@ __all__ = [
     "AllureObserver",
     "ReportRenderError",
     "TestIdentity",
+    "attach_scenario_file",
     "categories",
     "ensure_allure",
     "label_contract",
@@ -32,6 +35,7 @@ __all__ = [
     "record_verification",
     "render_html",
     "scorecard_table",
+    "show_failure_once",
     "timeline_html",
     "timeline_json",
     "timeline_png",
