@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from stormproof.chaos._cli_errors import cli_error
+
 _FILES = {"stormproof.toml": "stormproof.toml", "scenarios/example.yaml": "example.yaml"}
 
 
@@ -22,12 +24,7 @@ def init_command(
     targets = {directory / name: template for name, template in _FILES.items()}
     existing = [str(path) for path in targets if path.exists()]
     if existing:
-        typer.secho(
-            f"stormproof: not overwriting {', '.join(existing)}; nothing was written",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(2)
+        raise cli_error(f"not overwriting {', '.join(existing)}; nothing was written")
     from stormproof.chaos.scenario._schema import SCHEMA_FILE  # noqa: PLC0415
 
     for path, template in targets.items():

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stormproof.chaos._cli_errors import cli_error
+
 if TYPE_CHECKING:
     from stormproof.chaos.pact import BrokerConfig
 
@@ -45,18 +47,13 @@ BranchOption = Annotated[
 ]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _config() -> BrokerConfig:
     from stormproof.chaos.pact import BrokerConfig, BrokerConfigError  # noqa: PLC0415 - fast --help
 
     try:
         return BrokerConfig.from_env()
     except BrokerConfigError as exc:
-        raise _fail(str(exc), 2) from None
+        raise cli_error(str(exc), 2) from None
 
 
 def _version(given: str | None) -> str:
@@ -64,7 +61,7 @@ def _version(given: str | None) -> str:
 
     version = given or git_commit()
     if not version:
-        raise _fail("no version: not in a git repository; pass --version", 2)
+        raise cli_error("no version: not in a git repository; pass --version", 2)
     return version
 
 
@@ -80,9 +77,9 @@ def _project_pacts() -> Path:
     try:
         pacts = active_config().pacts
     except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
+        raise cli_error(str(exc), 2) from None
     if pacts is None:
-        raise _fail("the project declares no pacts folder: give --pact-dir", 2)
+        raise cli_error("the project declares no pacts folder: give --pact-dir", 2)
     return pacts
 
 
@@ -92,7 +89,7 @@ def _declared_providers() -> list[str]:
     try:
         services = active_config().services.values()
     except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
+        raise cli_error(str(exc), 2) from None
     return [s.pact_provider for s in services if s.pact_provider]
 
 
@@ -143,10 +140,10 @@ def publish_command(
             build_url=build_url,
         )
     except FileNotFoundError as exc:
-        raise _fail(str(exc), 2) from None
+        raise cli_error(str(exc), 2) from None
     typer.echo(result.output.rstrip())
     if not result.ok:
-        raise _fail(f"publishing failed (pact exit status {result.returncode})", 1)
+        raise cli_error(f"publishing failed (pact exit status {result.returncode})", 1)
     consumers = ", ".join(_consumers(pact_dir)) or "no consumer"
     shown = _relative(pact_dir)
     typer.echo(f"published {shown} as {consumers} {the_version} (branch {the_branch or '-'})")
@@ -196,12 +193,12 @@ def verify_command(
             else date.today() - timedelta(days=_WIP_DAYS)
         )
     except ValueError:
-        raise _fail(
+        raise cli_error(
             f"--include-wip-since must be a date (YYYY-MM-DD), got {include_wip_since!r}", 2
         ) from None
     names = provider or _declared_providers()
     if base_url is not None and len(names) != 1:
-        raise _fail("--base-url verifies one provider: give exactly one --provider", 2)
+        raise cli_error("--base-url verifies one provider: give exactly one --provider", 2)
     failed = 0
     for name in names:
         try:
@@ -215,11 +212,11 @@ def verify_command(
                 publish=publish,
             )
         except ValueError as exc:
-            raise _fail(str(exc), 2) from None
+            raise cli_error(str(exc), 2) from None
         typer.echo(result.summary())
         failed += not result.passed
     if failed:
-        raise _fail(f"{failed} of {len(names)} provider(s) failed verification", 1)
+        raise cli_error(f"{failed} of {len(names)} provider(s) failed verification", 1)
 
 
 @pact_app.command("can-i-deploy")
@@ -244,7 +241,7 @@ def can_i_deploy_command(
         consumers = _consumers(_project_pacts())
         if len(consumers) != 1:
             found = ", ".join(consumers) or "none"
-            raise _fail(f"--pacticipant: give the application (consumers found: {found})", 2)
+            raise cli_error(f"--pacticipant: give the application (consumers found: {found})", 2)
         pacticipant = consumers[0]
     result = can_i_deploy(
         config, pacticipant, version=_version(version), to_environment=to_environment

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from stormproof.chaos._cli_errors import cli_error
+
 
 @contextlib.contextmanager
 def _json_logs() -> Iterator[None]:
@@ -115,8 +117,6 @@ def proxy_command(
         with _json_logs(), asyncio.Runner(loop_factory=new_event_loop) as runner:
             runner.run(serve())
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise cli_error(str(exc), 1) from None
     except OSError as exc:
-        typer.echo(f"error: cannot serve the API on {host}:{port}: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise cli_error(f"cannot serve the API on {host}:{port}: {exc}", 1) from None

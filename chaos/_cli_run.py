@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from stormproof.chaos._cli_errors import cli_error, cli_warning
+
 DEFAULT_OUTPUT = Path("stormproof-out/allure-results")
 DEFAULT_REPORT = Path("stormproof-out/allure-report")
 
@@ -20,11 +22,6 @@ filterwarnings =
 """
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"stormproof: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(2)
-
-
 def _render(results: Path, report: Path) -> None:
     from stormproof.chaos.report import ReportRenderError, render_html  # noqa: PLC0415 - keep --help fast
 
@@ -32,9 +29,7 @@ def _render(results: Path, report: Path) -> None:
     try:
         page = render_html(results, report)
     except ReportRenderError as exc:
-        typer.secho(
-            f"stormproof: HTML report not rendered: {exc}", fg=typer.colors.YELLOW, err=True
-        )
+        cli_warning(f"HTML report not rendered: {exc}")
         return
     typer.secho(f"Allure report: {page}", fg=typer.colors.GREEN)
 
@@ -47,7 +42,11 @@ def run_command(  # typer passes every option by keyword
     report: Annotated[Path, typer.Option(help="folder for the HTML report")] = DEFAULT_REPORT,
     seed: Annotated[int, typer.Option(help="seed of toxicity rolls, jitter and backoff")] = 0,
     select: Annotated[
-        str | None, typer.Option(help="only scenarios whose name, service or tag contains this")
+        str | None,
+        typer.Option(
+            help="only scenarios whose name, service, tag or fault kind contains this "
+            "(case-insensitive; commas separate alternatives)"
+        ),
     ] = None,
     toxiproxy_url: Annotated[
         str | None,
@@ -115,29 +114,31 @@ def run_command(  # typer passes every option by keyword
     from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
 
     if environment is not None and not environment.is_file():
-        raise _fail(f"environment file {environment} does not exist")
+        raise cli_error(f"environment file {environment} does not exist")
     if weaken is not None and weaken not in WEAKENINGS:
-        raise _fail(f"--weaken must be one of {', '.join(WEAKENINGS)}")
+        raise cli_error(f"--weaken must be one of {', '.join(WEAKENINGS)}")
     if config is not None and not config.is_file():
-        raise _fail(f"configuration file {config} does not exist")
+        raise cli_error(f"configuration file {config} does not exist")
     try:
         project = active_config(config)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise cli_error(str(exc)) from None
     roots = scenarios or list(project.scenarios)
     if not roots:
-        raise _fail(f"{project.source} names no scenarios: add `scenarios = [...]` or --scenarios")
+        raise cli_error(
+            f"{project.source} names no scenarios: add `scenarios = [...]` or --scenarios"
+        )
     loaded = []
     for root in roots:
         if not root.exists():
-            raise _fail(f"scenario path {root} does not exist")
+            raise cli_error(f"scenario path {root} does not exist")
         try:
             loaded += load_scenarios(root, config=project)
         except ScenarioFileError as exc:
-            raise _fail(str(exc)) from None
+            raise cli_error(str(exc)) from None
     if select is not None and not any(matches_selection(s, select) for s in loaded):
         names = ", ".join(sorted(s.name for s in loaded)) or "none"
-        raise _fail(
+        raise cli_error(
             f"--select {select!r} matches no scenario (it matches a name, service, tag or fault "
             f"kind; commas separate alternatives). Scenarios: {names}"
         )
@@ -150,19 +151,19 @@ def run_command(  # typer passes every option by keyword
             with ToxiproxyClient(toxiproxy_url) as reachable:
                 reachable.version()
         except ToxiproxyError as exc:
-            raise _fail(f"the Toxiproxy at {toxiproxy_url} cannot be reached: {exc}") from None
+            raise cli_error(f"the Toxiproxy at {toxiproxy_url} cannot be reached: {exc}") from None
     if environment is not None:
         from stormproof.chaos.runner import ChaosEnvironmentError, wait_until_attached  # noqa: PLC0415
 
         try:
             wait_until_attached(environment, timeout_s=attach_timeout)
         except ChaosEnvironmentError as exc:
-            raise _fail(str(exc)) from None
+            raise cli_error(str(exc)) from None
     args: list[str] = ["--stormproof-config", str(project.source)]
     pacts = pacts or project.pacts
     if not no_contracts:
         if pacts is None or not pacts.is_dir() or not any(pacts.glob("*.json")):
-            raise _fail(
+            raise cli_error(
                 f"no pact files in {pacts or 'the project'}: pass --pacts DIR, or --no-contracts "
                 "for chaos only"
             )
@@ -201,21 +202,18 @@ def run_command(  # typer passes every option by keyword
             code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
     interrupted = code == pytest.ExitCode.INTERRUPTED
     if interrupted:
-        typer.secho(
-            "stormproof: interrupted; the report marks the scenarios the interrupt cut short or "
-            "kept from running as broken, category Interrupted",
-            fg=typer.colors.YELLOW,
-            err=True,
+        cli_warning(
+            "interrupted; the report marks the scenarios the interrupt cut short or kept from "
+            "running as broken, category Interrupted"
         )
     if not no_html:
         _render(output, report)
     if interrupted:
         raise typer.Exit(130)
     if code == pytest.ExitCode.USAGE_ERROR:
-        raise _fail("the run could not start (see the error above)")
+        raise cli_error("the run could not start (see the error above)")
     if code != 0:
-        typer.secho("stormproof: the run failed (see the scorecard above)", fg=typer.colors.RED)
-        raise typer.Exit(int(code) or 1)
+        raise cli_error("the run failed (see the scorecard above)", int(code) or 1)
     checked = "scenarios" if no_contracts else "contracts and scenarios"
     typer.secho(f"stormproof: all {checked} passed", fg=typer.colors.GREEN)
 
@@ -233,7 +231,7 @@ def report_command(
     try:
         page = render_html(output, report)
     except ReportRenderError as exc:
-        raise _fail(str(exc)) from None
+        raise cli_error(str(exc)) from None
     typer.secho(f"Allure report: {page}", fg=typer.colors.GREEN)
 
 

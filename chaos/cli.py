@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from stormproof.chaos import __version__
+from stormproof.chaos._cli_errors import cli_error
 from stormproof.chaos._cli_init import init_command
 from stormproof.chaos._cli_matrix import matrix_command
 from stormproof.chaos._cli_pact import pact_app
@@ -78,8 +79,27 @@ app.add_typer(pact_app, name="pact")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors get the same prefix as every other error."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        raise SystemExit(cli_error("aborted", 130).exit_code) from None
+    except Exception as exc:
+        # Click's own errors (a bad option, a missing argument) carry their message and status;
+        # typer raises them from click or from its own copy of click, so they are told apart by
+        # what they carry rather than by class.
+        message = getattr(exc, "format_message", None)
+        if not callable(message):
+            raise
+        text = str(message())
+        status = int(getattr(exc, "exit_code", 2))
+        if not text:  # `stormproof` alone: the help was the answer
+            raise SystemExit(status) from None
+        context = getattr(exc, "ctx", None)
+        if context is not None:
+            text += f" (see `{context.command_path} --help`)"
+        raise SystemExit(cli_error(text, status).exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -168,7 +168,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--stormproof-select",
         default=None,
-        help="run only scenarios whose name, service or tag contains this text",
+        help="run only scenarios whose name, service, tag or fault kind contains this text "
+        "(case-insensitive; commas separate alternatives)",
     )
     group.addoption(
         "--allow-inconclusive",
@@ -299,7 +300,7 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the scenario; raise `ScenarioFailedError` when an expectation did not hold."""
-        from stormproof.chaos.report import label_scenario
+        from stormproof.chaos.report import attach_scenario_file, label_scenario
         from stormproof.chaos.runner import HARNESS_ERROR, INCONCLUSIVE
 
         state = _session(self.config)
@@ -307,6 +308,7 @@ class ScenarioItem(pytest.Item):
         runner = state.runner()
         endpoint = runner.environment.endpoint(scenario.service)
         label_scenario(scenario, state.seed, endpoint.client_url)
+        attach_scenario_file(self.path)
         result = self.result = runner.run(scenario)
         state.results.append(result)
         if result.skip_reason is not None:
@@ -486,6 +488,25 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
     outcome = yield
     state.finished.add(item.nodeid)
     return outcome
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Show a failed scenario's findings once in Allure: allure-pytest (which this wraps) writes
+    the exception line as the message and the terminal's report, which repeats it, as the trace."""
+    report = yield
+    failure = call.excinfo.value if call.excinfo is not None else None
+    ours = ScenarioFailedError | ScenarioBrokenError | ScenarioInconclusiveError
+    if isinstance(item, ScenarioItem) and isinstance(failure, ours):
+        from stormproof.chaos.report import show_failure_once
+
+        lead = item.result.primary if item.result is not None else None
+        rest = [] if item.result is None else [f for f in item.result.findings if f is not lead]
+        details = "\n".join(f"{f.category}: {f.message}" for f in rest)
+        show_failure_once(item.config, str(failure), details)
+    return report
 
 
 def _identity(item: pytest.Item) -> TestIdentity:

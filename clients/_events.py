@@ -49,6 +49,8 @@ class AttemptEvent:
         backoff_s: Seconds slept before the next attempt, when ``will_retry``.
         not_retried: Why a retryable failure was not retried, if it was refused
             (``"retry budget exhausted"``).
+        error: What went wrong with the attempt, if it failed (secrets scrubbed).
+        retry_after_s: Seconds the service asked to wait (``Retry-After``), if it said.
     """
 
     service: str
@@ -66,6 +68,8 @@ class AttemptEvent:
     will_retry: bool
     backoff_s: float | None
     not_retried: str | None = None
+    error: str | None = None
+    retry_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -301,6 +301,8 @@ class Pipeline:
             outcome="ok" if outcome is None else type(outcome.error).__name__,
             status_code=status,
             request_id=info.request_id,
+            error=None if outcome is None else outcome.error.detail,
+            retry_after_s=None if outcome is None else outcome.retry_after,
         )
         if outcome is not None:
             raise outcome.error

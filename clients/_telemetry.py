@@ -33,6 +33,8 @@ class AttemptRecord:
     outcome: str
     status_code: int | None
     request_id: str
+    error: str | None = None
+    retry_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,8 @@ class Telemetry:
                     will_retry=will_retry,
                     backoff_s=backoff_s,
                     not_retried=not_retried,
+                    error=attempt.error,
+                    retry_after_s=attempt.retry_after_s,
                 )
             )
         level = logging.DEBUG if attempt.outcome == "ok" else logging.INFO

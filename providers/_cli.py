@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from stormproof.chaos._cli_errors import cli_error, cli_warning
+
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -41,17 +43,13 @@ def providers_command(
     ports = {name: port for name, port in explicit.items() if port is not None}
     for name, port in [("port-base", port_base), *ports.items()]:
         if not 0 <= port <= 65535 - (2 if name == "port-base" else 0):
-            typer.echo(f"error: invalid {name} {port}", err=True)
-            raise typer.Exit(2)
+            raise cli_error(f"invalid {name} {port}")
     if host not in _LOOPBACK:
-        typer.echo(
-            f"warning: binding {host}: the providers are reachable beyond this machine", err=True
-        )
+        cli_warning(f"binding {host}: the providers are reachable beyond this machine")
     try:
         group = serve_all(test_mode=test_mode, host=host, port_base=port_base or None, ports=ports)
     except ProviderStartError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise cli_error(str(exc), 1) from None
 
     if not quiet:
         stream = logging.StreamHandler()

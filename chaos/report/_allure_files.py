@@ -1,4 +1,4 @@
-"""Files that make an Allure results folder readable: categories, environment, report config."""
+"""Files that make an Allure results folder readable: categories and environment."""
 
 from __future__ import annotations
 
@@ -70,27 +70,3 @@ def write_results_metadata(
     (results_dir / "categories.json").write_text(json.dumps(rules, indent=2) + "\n")
     lines = [f"{key}={value}" for key, value in sorted(environment.items())]
     (results_dir / "environment.properties").write_text("\n".join(lines) + "\n")
-
-
-def _written_categories(results_dir: Path) -> list[dict[str, object]]:
-    # The run wrote its categories (the providers' included); Allure 3 reads them from here.
-    try:
-        written = json.loads((results_dir / "categories.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return categories()
-    return written if isinstance(written, list) else categories()
-
-
-def allurerc(results_dir: Path, report_dir: Path, name: str) -> str:
-    """An Allure 3 `allurerc.mjs`: the awesome plugin as one self-contained HTML file."""
-    config = {
-        "name": name,
-        "output": str(report_dir),
-        "categories": {"rules": _written_categories(results_dir)},
-        "plugins": {
-            "awesome": {
-                "options": {"singleFile": True, "reportName": name, "groupBy": ["epic", "feature"]}
-            }
-        },
-    }
-    return f"export default {json.dumps(config, indent=2)};\n"

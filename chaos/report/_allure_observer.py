@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
 
 import allure
 
@@ -13,7 +15,34 @@ from stormproof.chaos.scenario import Scenario
 
 
 class JudgementFailedError(AssertionError):
-    """Raised inside an Allure step so the step shows as failed; caught right away."""
+    """What a failed Allure step says (the step is closed with it, never raised)."""
+
+
+def _failed_step(title: str, message: str) -> None:
+    """A failed Allure step that shows `message` and no traceback: a traceback would show only
+    the harness's own files, where it closed the step."""
+    step = allure.step(title)
+    step.__enter__()  # type: ignore[no-untyped-call]
+    step.__exit__(JudgementFailedError, JudgementFailedError(message), None)  # type: ignore[no-untyped-call]
+
+
+def show_failure_once(config: Any, message: str, details: str) -> None:
+    """Make the current Allure test say `message` (its failure category leads) and `details` (the
+    other findings) instead of allure-pytest's exception line and a report that repeats it.
+
+    Args:
+        config: The pytest config (allure-pytest's listener is one of its plugins).
+        message: The summary the categories match: the primary finding.
+        details: Everything else, each finding once; may be empty.
+    """
+    listener = config.pluginmanager.getplugin("allure_listener")
+    if listener is None:  # not recording
+        return
+    test = listener.allure_logger.get_test(None)
+    if test is None or test.statusDetails is None:
+        return
+    test.statusDetails.message = message
+    test.statusDetails.trace = details or None
 
 
 class AllureObserver:
@@ -25,22 +54,24 @@ class AllureObserver:
 
     def judged(self, title: str, findings: Sequence[Finding]) -> None:
         """A step per judgement, failed when something differed."""
-        with suppress(JudgementFailedError), allure.step(title):
-            if findings:
-                raise JudgementFailedError(
-                    "; ".join(f"{f.category}: {f.message}" for f in findings)
-                )
+        if findings:
+            _failed_step(title, "; ".join(f"{f.category}: {f.message}" for f in findings))
+        else:
+            with allure.step(title):
+                pass
 
     def witnessed(self, witnesses: Sequence[Witness]) -> None:
         """A step per fault with its evidence, failed when the fault never fired."""
         with allure.step("Fault evidence"):
             for witness in witnesses:
                 title = f"{witness.fault}: {witness.evidence} ({witness.strength})"
-                with suppress(JudgementFailedError), allure.step(title):
-                    if not witness.fired:
-                        raise JudgementFailedError(f"the fault never fired: {witness.evidence}")
+                if witness.fired:
+                    with allure.step(title):
+                        pass
+                else:
+                    _failed_step(title, f"the fault never fired: {witness.evidence}")
 
-    def attach(self, name: str, content: str, mime_type: str) -> None:
+    def attach(self, name: str, content: str | bytes, mime_type: str) -> None:
         """An Allure attachment."""
         extension = name.rsplit(".", 1)[-1]
         allure.attach(
@@ -49,6 +80,12 @@ class AllureObserver:
             attachment_type=mime_type,
             extension=extension,
         )
+
+
+def attach_scenario_file(path: Path) -> None:
+    """Attach the scenario's YAML file, as written, to the current Allure test."""
+    allure.attach(path.read_text(encoding="utf-8"), name=path.name, attachment_type="text/yaml",
+                  extension="yaml")  # fmt: skip
 
 
 def label_scenario(scenario: Scenario, seed: int, proxy_url: str | None = None) -> None:
@@ -83,10 +120,11 @@ def record_verification(result: VerificationResult) -> None:
         title = (
             f"{interaction.description} ({', '.join(interaction.provider_states) or 'no state'})"
         )
-        with suppress(JudgementFailedError), allure.step(title):
-            if not interaction.passed and not interaction.pending:
-                raise JudgementFailedError("; ".join(interaction.mismatches) or "failed")
+        if not interaction.passed and not interaction.pending:
+            _failed_step(title, "; ".join(interaction.mismatches) or "failed")
+        else:
+            with allure.step(title):
+                pass
     for problem in result.problems:
-        with suppress(JudgementFailedError), allure.step("verification problem"):
-            raise JudgementFailedError(problem)
+        _failed_step("verification problem", problem)
     allure.attach(result.output or "(no output)", name="verifier output", extension="txt")

@@ -24,8 +24,8 @@ class RunObserver(Protocol):
         """The evidence that each fault of a phase fired (or did not)."""
         ...
 
-    def attach(self, name: str, content: str, mime_type: str) -> None:
-        """A file to keep with the run (JSON, SVG, text)."""
+    def attach(self, name: str, content: str | bytes, mime_type: str) -> None:
+        """A file to keep with the run (JSON, PNG, HTML, text)."""
         ...
 
 
@@ -46,5 +46,5 @@ class NullObserver:
     def witnessed(self, witnesses: Sequence[Witness]) -> None:
         """Ignore the evidence."""
 
-    def attach(self, name: str, content: str, mime_type: str) -> None:
+    def attach(self, name: str, content: str | bytes, mime_type: str) -> None:
         """Ignore the attachment."""

@@ -52,6 +52,9 @@ class EventRecorder:
             idempotency_key=event.idempotency_key,
             will_retry=event.will_retry,
             backoff_s=event.backoff_s,
+            error=event.error,
+            retry_after_s=event.retry_after_s,
+            not_retried=event.not_retried,
         )
 
     def take_calls(self) -> list[tuple[CallEvent, tuple[AttemptRecord, ...]]]:

@@ -48,6 +48,9 @@ class AttemptRecord:
     idempotency_key: str | None
     will_retry: bool
     backoff_s: float | None
+    error: str | None = None
+    retry_after_s: float | None = None
+    not_retried: str | None = None
 
 
 @dataclass(frozen=True)

@@ -324,7 +324,11 @@ class ScenarioRunner:
         return [one(i, None) for i in range(call.times)]
 
     def _attach(self, result: ScenarioResult) -> None:
-        from stormproof.chaos.report import timeline_json, timeline_svg  # noqa: PLC0415 - avoid a cycle
+        from stormproof.chaos.report import (  # noqa: PLC0415 - avoid a cycle
+            timeline_html,
+            timeline_json,
+            timeline_png,
+        )
 
         records = {record.name: record for record in result.phases}
         faults = [
@@ -340,7 +344,9 @@ class ScenarioRunner:
         ]
         self.observer.attach("faults.json", json.dumps(faults, indent=2), "application/json")
         self.observer.attach("timeline.json", timeline_json(result), "application/json")
-        self.observer.attach("timeline.svg", timeline_svg(result), "image/svg+xml")
+        picture = timeline_png(result)
+        self.observer.attach("timeline.png", picture, "image/png")
+        self.observer.attach("timeline.html", timeline_html(result, picture), "text/html")
         if result.client_log:
             self.observer.attach("client-log.jsonl", "\n".join(result.client_log), "text/plain")
         if result.provider_state:

@@ -52,7 +52,7 @@ def test_run_verifies_contracts_runs_scenarios_and_writes_allure(tmp_path):
     labels = {(label["name"], label["value"]) for label in payment["labels"]}
     assert {("epic", "payments"), ("feature", "http_503"), ("severity", "critical")} <= labels
     assert {a["name"] for a in payment["attachments"]} >= {
-        "faults.json", "timeline.json", "timeline.svg", "client-log.jsonl",
+        "faults.json", "timeline.json", "timeline.png", "timeline.html", "client-log.jsonl",
         "payments-provider-state.json",
     }  # fmt: skip
     parameters = {p["name"]: p for p in payment["parameters"]}
@@ -81,6 +81,25 @@ def test_a_weakened_client_fails_the_run_with_the_category_in_the_scorecard(tmp_
     assert "Breaker did not open: breaker stayed CLOSED after 3 failed call(s)" in done.stdout
     assert "0/1 scenarios passed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+    (written,) = [json.loads(p.read_text()) for p in (tmp_path / "results").glob("*-result.json")]
+    details = written["statusDetails"]
+    lead = "Breaker did not open: breaker stayed CLOSED after 3 failed call(s) in phase 'failures'"
+    assert details["message"].startswith(lead)  # the category leads, for Allure's categories
+    assert lead not in details["trace"]  # each finding once: the trace holds the others
+    assert "Unexpected provider traffic" in details["trace"]
+    yaml = next(a for a in written["attachments"] if a["name"] == f"{name}.yaml")
+    assert yaml["type"] == "text/yaml"
+    text = (tmp_path / "results" / yaml["source"]).read_text()
+    assert text == (default_scenario_dir() / f"{name}.yaml").read_text()
+
+    def steps(items):
+        for step in items:
+            yield step
+            yield from steps(step.get("steps", []))
+
+    failed = [s for s in steps(written["steps"]) if s["status"] == "failed"]
+    assert failed
+    assert all("trace" not in s.get("statusDetails", {}) for s in failed)  # no harness files
 
 
 @pytest.mark.parametrize(
@@ -222,7 +241,7 @@ def test_an_interrupted_run_is_marked_interrupted_and_exits_130(tmp_path):
     finally:
         process.kill()
     assert process.returncode == 130, output[-3000:]
-    assert "stormproof: interrupted" in output
+    assert "stormproof: warning: interrupted" in output
     assert "the run failed" not in output
     outcomes = {
         data["name"]: data
