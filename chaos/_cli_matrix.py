@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from stormproof.chaos._cli_run import DEFAULT_OUTPUT, DEFAULT_REPORT, _fail, _render
+from stormproof.chaos._cli_errors import cli_error
+from stormproof.chaos._cli_run import DEFAULT_OUTPUT, DEFAULT_REPORT, _render
 
 #: Cases mostly wait on timeouts and deadlines, so more workers than cores pay off.
 DEFAULT_WORKERS = min(8, 4 * (os.cpu_count() or 1))
@@ -80,27 +81,27 @@ def matrix_command(  # typer passes every option by keyword
     from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
 
     if weaken is not None and weaken not in WEAKENINGS:
-        raise _fail(f"--weaken must be one of {', '.join(WEAKENINGS)}")
+        raise cli_error(f"--weaken must be one of {', '.join(WEAKENINGS)}")
     if config is not None and not config.is_file():
-        raise _fail(f"configuration file {config} does not exist")
+        raise cli_error(f"configuration file {config} does not exist")
     try:
         project = active_config(config)
         matrix = build_matrix(project)
     except (ConfigError, ScenarioFileError) as exc:
-        raise _fail(str(exc)) from None
+        raise cli_error(str(exc)) from None
     if project.pacts is None:
-        raise _fail(f'{project.source} names no pacts folder: add `pacts = "..."`')
+        raise cli_error(f'{project.source} names no pacts folder: add `pacts = "..."`')
     cases = [c for c in matrix.cases if select is None or matches_selection(c.scenario, select)]
     if not cases:
         what = (
             f"--select {select!r} matches none of the {len(matrix.cases)} cases"
             if select
-            else ("the pacts give no case")
+            else "the pacts give no case"
         )
-        left = "; ".join(
+        why = "; ".join(
             f"{e.service}: {e.reason}" for e in matrix.excluded if e.interaction is None
         )
-        raise _fail(f"{what}{f' ({left})' if left else ''}")
+        raise cli_error(f"{what}{f' ({why})' if why else ''}")
     rows = {(c.service, c.interaction.description) for c in cases}
     typer.echo(
         f"stormproof matrix: {len(cases)} cases, {len(rows)} interactions x "
@@ -138,10 +139,9 @@ def matrix_command(  # typer passes every option by keyword
     if code == pytest.ExitCode.INTERRUPTED:
         raise typer.Exit(130)
     if code == pytest.ExitCode.USAGE_ERROR:
-        raise _fail("the matrix could not start (see the error above)")
+        raise cli_error("the matrix could not start (see the error above)")
     if code != 0:
-        typer.secho("stormproof: the matrix failed (see the grid above)", fg=typer.colors.RED)
-        raise typer.Exit(int(code) or 1)
+        raise cli_error("the matrix failed (see the grid above)", int(code) or 1)
     typer.secho(f"stormproof: all {len(cases)} matrix cases passed", fg=typer.colors.GREEN)
 
 
