@@ -99,12 +99,16 @@ class _ChaosSession:
                 raise ScenarioBrokenError(self._start_error) from exc
         return self._environment
 
-    def runner(self) -> ScenarioRunner:
+    def runner(self, *, matrix: bool = False) -> ScenarioRunner:
         from stormproof.chaos.report import AllureObserver
         from stormproof.chaos.runner import ScenarioRunner
 
         return ScenarioRunner(
-            self.environment(), seed=self.seed, observer=AllureObserver(), weaken=self.weaken
+            self.environment(),
+            seed=self.seed,
+            observer=AllureObserver(),
+            weaken=self.weaken,
+            pictures="unless-passed" if matrix else "always",
         )
 
     def close(self) -> None:
@@ -305,7 +309,7 @@ class ScenarioItem(pytest.Item):
 
         state = _session(self.config)
         scenario = self.scenario
-        runner = state.runner()
+        runner = state.runner(matrix=isinstance(self, MatrixItem))
         endpoint = runner.environment.endpoint(scenario.service)
         label_scenario(scenario, state.seed, endpoint.client_url)
         attach_scenario_file(self.path)

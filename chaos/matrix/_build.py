@@ -20,7 +20,7 @@ from stormproof.chaos.matrix._rules import (
     transient_reason,
 )
 from stormproof.chaos.pact import pact_files_by_provider
-from stormproof.chaos.scenario import SCENARIO_POLICY, Scenario, parse_scenario
+from stormproof.chaos.scenario import SCENARIO_POLICY, Scenario
 from stormproof.chaos.scenario._calls import declared_operations
 from stormproof.chaos.scenario._schema import SCHEMA_FILE
 from stormproof.chaos.services import ConfigError, ProjectConfig, ServiceDeclaration
@@ -229,7 +229,9 @@ def service_cases(
                     continue
                 override = (overrides or {}).get((interaction.description, fault.name))
                 document = _document(declaration, subject, fault, plan, override)
-                scenario = parse_scenario(document, source=f"{path.name}: {document['name']}")
+                # The model checks it; the call checks against the client (parse_scenario) run
+                # in the tests for every case, not in each worker at start-up.
+                scenario = Scenario.model_validate(document)
                 cases.append(MatrixCase(name, interaction, fault, scenario, document))
     return cases, excluded
 

@@ -66,15 +66,20 @@ def _retry_unsafe_calls(client: ServiceClient) -> None:
 def _new_key_per_retry(client: ServiceClient) -> None:
     """Each attempt after the first of a keyed call sends a key of its own."""
     transport = client._pipeline.transport
-    exchange = transport.exchange
-    sent: dict[str, int] = {}
+    exchange, call = transport.exchange, client._call
+    tries: dict[str, int] = {}
+
+    def calling(op: Operation[Any, Any], **inputs: Any) -> Any:
+        tries.clear()  # a new logical call: its first attempt keeps its key
+        return call(op, **inputs)
 
     def exchanging(op: Operation[Any, Any], request: Any, info: Any, **kwargs: Any) -> Any:
         key = info.idempotency_key
         if key is not None:
-            sent[key] = tries = sent.get(key, 0) + 1
-            if tries > 1:
-                info = replace(info, idempotency_key=f"{key}-retry-{tries}")
+            tries[key] = count = tries.get(key, 0) + 1
+            if count > 1:
+                info = replace(info, idempotency_key=f"{key}-retry-{count}")
         return exchange(op, request, info, **kwargs)
 
+    setattr(client, "_call", calling)  # noqa: B010 - an instance attribute shadows the method
     setattr(transport, "exchange", exchanging)  # noqa: B010

@@ -129,6 +129,9 @@ class ScenarioRunner:
         seed: The run's seed (per-scenario seeds derive from it).
         observer: Receives steps, judgements and attachments (Allure, progress).
         weaken: Test-only: make the client worse to prove the scenarios catch it.
+        pictures: Draw the timeline picture of every scenario (`always`) or only of one that
+            did not pass (`unless-passed`: a matrix's hundreds of green cases need none). None
+            is drawn when no observer keeps attachments.
     """
 
     def __init__(
@@ -138,11 +141,13 @@ class ScenarioRunner:
         seed: int = 0,
         observer: RunObserver | None = None,
         weaken: Weakening | None = None,
+        pictures: Literal["always", "unless-passed"] = "always",
     ) -> None:
         self.environment = environment
         self.seed = seed
         self.observer: RunObserver = observer or NullObserver()
         self.weaken = weaken
+        self.pictures = pictures
         self.toxiproxy = ToxiproxyClient(environment.toxiproxy_url)
         self._proxy_http: bool | None = None  # whether the proxy has the http toxic, asked once
 
@@ -344,9 +349,12 @@ class ScenarioRunner:
         ]
         self.observer.attach("faults.json", json.dumps(faults, indent=2), "application/json")
         self.observer.attach("timeline.json", timeline_json(result), "application/json")
-        picture = timeline_png(result)
-        self.observer.attach("timeline.png", picture, "image/png")
-        self.observer.attach("timeline.html", timeline_html(result, picture), "text/html")
+        # Drawing costs a few hundred ms of CPU: not for nobody, nor for a green matrix case.
+        wanted = self.pictures == "always" or not result.passed
+        if wanted and not isinstance(self.observer, NullObserver):
+            picture = timeline_png(result)
+            self.observer.attach("timeline.png", picture, "image/png")
+            self.observer.attach("timeline.html", timeline_html(result, picture), "text/html")
         if result.client_log:
             self.observer.attach("client-log.jsonl", "\n".join(result.client_log), "text/plain")
         if result.provider_state:
