@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -119,7 +120,10 @@ def matrix_command(  # typer passes every option by keyword
     pacts = project.pacts.resolve()
     args = ["--stormproof-config", str(project.source), "--stormproof-matrix"]
     args += ["--stormproof-pacts", str(pacts), str(pacts), "--stormproof-seed", str(seed)]
-    args += ["--alluredir", str(output.resolve()), "--clean-alluredir"]
+    # Cleaned here, once: with --clean-alluredir each xdist worker would clean it as it starts,
+    # wiping what a faster worker already wrote.
+    shutil.rmtree(output, ignore_errors=True)
+    args += ["--alluredir", str(output.resolve())]
     # No assertion rewriting: the cases assert nothing, and it costs each worker seconds.
     args += ["-p", "no:cacheprovider", "-q", "--tb=no", "-r", "fE", "--no-header", "--assert=plain"]
     if workers > 1:

@@ -550,6 +550,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         _mark_interrupted(session, Path(results_dir))
+    if state.matrix_cells and not hasattr(session.config, "workerinput"):
+        from stormproof.chaos.report import write_matrix_summary
+
+        # Once, by the controller (under xdist), from every worker's cells.
+        write_matrix_summary(Path(results_dir), list(state.matrix_cells.values()))
     if state._environment is not None:
         theirs = provider_categories(state._environment.adapters.values())
         write_results_metadata(Path(results_dir), state._environment.describe(), theirs)

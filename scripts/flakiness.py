@@ -13,6 +13,11 @@ Usage:
     python scripts/flakiness.py --vary-seed        # round i uses seed i (seed-dependent verdicts)
     python scripts/flakiness.py --json flakiness.json
     python scripts/flakiness.py --ballast 3000000   # with long garbage-collector pauses
+    python scripts/flakiness.py --matrix           # 5 runs of `stormproof matrix` (its workers)
+
+With ``--matrix`` each round is one ``stormproof matrix`` run (every case of the contract-derived
+fault matrix, in its worker processes), and the verdicts are read from its Allure results; the
+timing margins are not reported in that mode.
 
 Exits 1 when a verdict changed (or a scenario failed in every round), else 0.
 """
@@ -21,7 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -69,6 +77,45 @@ def margins(result: ScenarioResult) -> list[tuple[float, str]]:
     return found
 
 
+def matrix_round(seed: int, select: str | None, workers: int | None) -> dict[str, tuple[str, str]]:
+    """One `stormproof matrix` run: each case's (verdict, failure message)."""
+    with tempfile.TemporaryDirectory(prefix="stormproof-flakiness-") as work:
+        results = Path(work) / "results"
+        command = [sys.executable, "-c", "from stormproof.chaos.cli import main; main()"]
+        command += ["matrix", "--no-html", "--output", str(results), "--seed", str(seed)]
+        command += ["--select", select] if select else []
+        command += ["--workers", str(workers)] if workers else []
+        env = {**os.environ, "PACT_DO_NOT_TRACK": "true"}
+        subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        found = {}
+        for path in results.glob("*-result.json"):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            message = str((data.get("statusDetails") or {}).get("message") or "")
+            verdict = {"passed": "passed", "failed": "failed", "skipped": "skipped"}
+            found[data["name"]] = (verdict.get(data["status"], "broken"), message)
+        return found
+
+
+def run_matrix_rounds(args: argparse.Namespace) -> dict[str, History]:
+    """Every round of the `--matrix` mode, as histories by case."""
+    history: dict[str, History] = defaultdict(History)
+    for round_number in range(args.rounds):
+        seed = args.seed + round_number if args.vary_seed else args.seed
+        began = time.monotonic()
+        found = matrix_round(seed, args.select, args.workers)
+        for name, (verdict, message) in found.items():
+            history[name].verdicts.append(verdict)
+            if verdict != "passed":
+                history[name].failures.append(f"round {round_number + 1}: {verdict}: {message}")
+        passed = sum(verdict == "passed" for verdict, _ in found.values())
+        print(
+            f"round {round_number + 1}: {passed}/{len(found)} matrix cases passed "
+            f"(seed {seed}, {time.monotonic() - began:.1f} s)",
+            flush=True,
+        )
+    return history
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -88,16 +135,26 @@ def main() -> int:
         default=0,
         help="keep this many small objects alive (a heap like the test suite's: long GC passes)",
     )
+    parser.add_argument(
+        "--matrix", action="store_true", help="rounds of `stormproof matrix` (the derived cases)"
+    )
+    parser.add_argument("--workers", type=int, help="with --matrix: its worker processes")
     args = parser.parse_args()
     # Tracked containers make every full collection walk them, as in a big pytest process.
     ballast = [[n] for n in range(args.ballast)]
 
-    scenarios = load_scenarios(args.scenarios)
-    if args.select:
-        scenarios = [s for s in scenarios if matches_selection(s, args.select)]
     history: dict[str, History] = defaultdict(History)
-    print(f"{len(scenarios)} scenarios x {args.rounds} rounds")
-    for round_number in range(args.rounds):
+    if args.matrix:
+        print(f"stormproof matrix x {args.rounds} rounds")
+        history = run_matrix_rounds(args)
+        scenarios = []
+    else:
+        scenarios = load_scenarios(args.scenarios)
+    if args.select and not args.matrix:
+        scenarios = [s for s in scenarios if matches_selection(s, args.select)]
+    if not args.matrix:
+        print(f"{len(scenarios)} scenarios x {args.rounds} rounds")
+    for round_number in range(0 if args.matrix else args.rounds):
         seed = args.seed + round_number if args.vary_seed else args.seed
         began = time.monotonic()
         with start_environment(seed=seed, in_process=args.in_process) as environment:
@@ -117,6 +174,9 @@ def main() -> int:
             flush=True,
         )
 
+    if not history:
+        print("no scenario or case ran: nothing to judge")
+        return 1
     flaky = {name: h for name, h in history.items() if h.flipped}
     broken = {name: h for name, h in history.items() if "passed" not in h.verdicts}
     print()
@@ -132,7 +192,11 @@ def main() -> int:
     tightest = sorted(
         (spare, name, what) for name, h in history.items() for spare, what in h.margins
     )[:8]
-    print("tightest timing margins (seconds to spare):")
+    print(
+        "tightest timing margins (seconds to spare):"
+        if tightest
+        else "timing margins: not measured"
+    )
     for spare, name, what in tightest:
         print(f"  {spare:+.3f}  {name}  {what}")
 

@@ -18,6 +18,10 @@ CASES = {
         ["ratio 16/1 threads, resilient client:"],
     ),
     "bench_plugin_import.py": (["--runs", "1"], ["plugin import:", "goal <= 50 ms"]),
+    "bench_matrix.py": (
+        ["--select", "users.a-request-for-user-usr-1.503-after", "--workers", "2"],
+        ["serial (--workers 1):", "parallel (--workers 2):", "ratio serial/parallel:"],
+    ),
     "bench_startup.py": (["--rounds", "1"], ["ratio child/in-process:"]),
     "bench_load.py": (
         ["--connections", "20", "--pairs", "200"],

@@ -94,8 +94,11 @@ def _document(
     assert matched is not None  # the subject was built from this match
     inputs = matched[1]
     call: dict[str, Any] = {"op": operation.name, "with": inputs, "expect": plan.expect}
+    reason = None
     if override:
-        call["expect"] = {**plan.expect, **override}
+        fields = dict(override)
+        reason = fields.pop("because")
+        call["expect"] = {**plan.expect, **fields}
     again = {"op": operation.name, "with": inputs}
     faulty: dict[str, Any] = {
         "name": fault.title,
@@ -124,7 +127,7 @@ def _document(
             f"Derived from the pact interaction {interaction.description!r} "
             f"({interaction.method} {interaction.path} -> {interaction.status}) under "
             f"{fault.title}: {plan.because}."
-            + (" The expectation is overridden in the configuration." if override else "")
+            + (f" Overridden in the configuration: {reason}" if reason else "")
         ),
         "tags": ["matrix", fault.name, safety, *(["keyed"] if subject.keyed else [])],
         "profile": _profile(subject.policy, plan.profile),
@@ -187,6 +190,8 @@ def service_cases(
         ConfigError: A pact file cannot be read, or a derived scenario does not load.
     """
     name = declaration.name
+    if overrides is None:
+        overrides = _overrides(config, name)
     paths = list(files) if files is not None else _pact_files(config, declaration)
     if not paths:
         why = (
@@ -227,7 +232,7 @@ def service_cases(
                 if isinstance(plan, str):
                     excluded.append(Excluded(name, interaction.description, fault.name, plan))
                     continue
-                override = (overrides or {}).get((interaction.description, fault.name))
+                override = overrides.get((interaction.description, fault.name))
                 document = _document(declaration, subject, fault, plan, override)
                 # The model checks it; the call checks against the client (parse_scenario) run
                 # in the tests for every case, not in each worker at start-up.
@@ -245,8 +250,8 @@ def build_matrix(
     """The matrix of the selected services (all declared ones by default).
 
     Raises:
-        ConfigError: An unknown service is named, a pact cannot be read, or a derived case does
-            not load.
+        ConfigError: An unknown service is named, a pact cannot be read, a derived case does
+            not load, or an override names no case.
     """
     names = list(services) if services else list(config.services)
     cases: list[MatrixCase] = []
@@ -255,7 +260,33 @@ def build_matrix(
         found, left = service_cases(config, config.service(name), policy=policy)
         cases += found
         excluded += left
+    _check_overrides(config, names, cases)
     return Matrix(tuple(cases), tuple(excluded))
+
+
+def _overrides(config: ProjectConfig, service: str) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (o.interaction, o.fault): {**o.expect, "because": o.reason}
+        for o in config.matrix_overrides
+        if o.service == service
+    }
+
+
+def _check_overrides(
+    config: ProjectConfig, services: Sequence[str], cases: Sequence[MatrixCase]
+) -> None:
+    # An override that matches nothing would leave a derived expectation in force unseen.
+    cells = {(c.service, c.interaction.description, c.fault.name) for c in cases}
+    for override in config.matrix_overrides:
+        if override.service not in services:
+            continue
+        if (override.service, override.interaction, override.fault) not in cells:
+            rows = sorted({d for s, d, _ in cells if s == override.service})
+            raise ConfigError(
+                f"{config.source}: [[matrix.overrides]] {override.interaction!r} / "
+                f"{override.fault!r} of {override.service} names no matrix case; fault classes: "
+                f"{', '.join(rule.name for rule in RULES)}; interactions: {'; '.join(rows)}"
+            )
 
 
 def emit_case(case: MatrixCase, folder: Path) -> Path:

@@ -15,6 +15,7 @@ from stormproof.chaos.report._allure_observer import (
 )
 from stormproof.chaos.report._attempt_table import timeline_html
 from stormproof.chaos.report._interrupted import TestIdentity, mark_interrupted
+from stormproof.chaos.report._matrix_grid import grid_png, write_matrix_summary
 from stormproof.chaos.report._render import ReportRenderError, ensure_allure, render_html
 from stormproof.chaos.report._scorecard import print_scorecard, scorecard_table
 from stormproof.chaos.report._timeline import timeline_json
@@ -27,6 +28,7 @@ __all__ = [
     "attach_scenario_file",
     "categories",
     "ensure_allure",
+    "grid_png",
     "label_contract",
     "label_scenario",
     "mark_interrupted",
@@ -39,5 +41,6 @@ __all__ = [
     "timeline_html",
     "timeline_json",
     "timeline_png",
+    "write_matrix_summary",
     "write_results_metadata",
 ]

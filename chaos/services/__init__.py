@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from stormproof.chaos.services._config import (
         CONFIG_FILE,
         ConfigError,
+        MatrixOverride,
         ProjectConfig,
         active_config,
         demo_config_path,
@@ -41,6 +42,7 @@ _LAZY = {
     "ConfigError": "_config",
     "DeclarationError": "_declaration",
     "Invariant": "_adapter",
+    "MatrixOverride": "_config",
     "NoAdapter": "_adapter",
     "NoProviderError": "_launch",
     "ProjectConfig": "_config",
@@ -67,6 +69,7 @@ __all__ = [
     "ConfigError",
     "DeclarationError",
     "Invariant",
+    "MatrixOverride",
     "NoAdapter",
     "NoProviderError",
     "ProjectConfig",

@@ -54,10 +54,38 @@ class _ServiceEntry(BaseModel):
         return self
 
 
+class MatrixOverride(BaseModel):
+    """A derived matrix expectation replaced by hand, with the reason (`[[matrix.overrides]]`).
+
+    Attributes:
+        service: The declared service.
+        interaction: The pact interaction's description, exactly.
+        fault: The fault class (a column name, e.g. `503-after-handler`).
+        expect: Call expectation fields that replace the derived ones (`outcome`, `attempts`,
+            `elapsed_s`, ...), in the scenario file format.
+        reason: Why the derived expectation does not hold for this service (shown in the case).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: str
+    interaction: str
+    fault: str
+    expect: dict[str, Any]
+    reason: str = Field(min_length=1)
+
+
+class _MatrixTable(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    overrides: list[MatrixOverride] = Field(default_factory=list)
+
+
 class _ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     services: dict[str, _ServiceEntry] = Field(default_factory=dict)
+    matrix: _MatrixTable = Field(default_factory=_MatrixTable)
     pacts: str | None = None
     scenarios: list[str] = Field(default_factory=list)
     backend: str = Field(default="embedded", pattern=r"^(embedded|https?://.+)$")
@@ -85,6 +113,7 @@ class ProjectConfig:
         backend: `embedded`, or the URL of a running Toxiproxy.
         pythonpath: Folders to import the declared clients, apps and adapters from (added to
             `sys.path`, and to `PYTHONPATH` for the providers' processes, when loaded).
+        matrix_overrides: Derived matrix expectations replaced by hand.
     """
 
     source: Path
@@ -93,6 +122,7 @@ class ProjectConfig:
     scenarios: tuple[Path, ...]
     backend: str = "embedded"
     pythonpath: tuple[Path, ...] = ()
+    matrix_overrides: tuple[MatrixOverride, ...] = ()
 
     def activate(self) -> ProjectConfig:
         """Make `pythonpath` importable here and in child processes; returns self."""
@@ -203,6 +233,7 @@ def parse_config(
         scenarios=tuple(path(p) for p in parsed.scenarios),
         backend=parsed.backend,
         pythonpath=tuple(path(p) for p in parsed.pythonpath),
+        matrix_overrides=tuple(parsed.matrix.overrides),
     )
 
 

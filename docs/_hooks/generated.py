@@ -5,6 +5,8 @@
   (`stormproof schema`; a test keeps the shipped file equal to what the pydantic models generate).
 - `<!-- generated: error-tree -->` becomes the client error tree drawn in `clients/_errors.py`.
 - `<!-- generated: failure-categories -->` becomes the runner's failure categories, in report order.
+- `<!-- generated: matrix-rules -->` becomes the fault matrix's table of rules, one row per fault
+  class, from `stormproof.chaos.matrix.RULES` (the rules the matrix derives its cases with).
 - The shipped schema itself is published at the site's root as `scenario.schema.json`, so pages
   link to it and the strict build checks those links.
 """
@@ -22,6 +24,7 @@ from mkdocs.structure.files import File as MkDocsFile
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from stormproof.chaos.matrix import RULES
 from stormproof.chaos.runner import ALL_CATEGORIES
 from stormproof.chaos.toxiproxy import TOXIC_KINDS
 from stormproof.clients import ServiceError
@@ -64,6 +67,13 @@ def error_tree() -> str:
 def failure_categories() -> str:
     """stormproof's failure categories, in the order reports list them."""
     return "\n".join(f"1. {name}" for name in ALL_CATEGORIES)
+
+
+def matrix_rules() -> str:
+    """The matrix's fault classes and their rules, as a table."""
+    rows = ["| column | fault class | the fault | what the client must do |", "|---|---|---|---|"]
+    rows += [f"| `{rule.short}` | `{rule.name}` | {rule.title} | {rule.rule} |" for rule in RULES]
+    return "\n".join(rows)
 
 
 # --- the scenario reference -------------------------------------------------------------------
@@ -286,4 +296,5 @@ MARKERS: dict[str, Callable[[], str]] = {
     "<!-- generated: scenario-reference -->": _scenario_reference_page,
     "<!-- generated: error-tree -->": error_tree,
     "<!-- generated: failure-categories -->": failure_categories,
+    "<!-- generated: matrix-rules -->": matrix_rules,
 }

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +22,7 @@ from stormproof.chaos.matrix import (
 from stormproof.chaos.pact import pact_files_by_provider
 from stormproof.chaos.scenario import SCENARIO_POLICY, load_scenario, parse_scenario
 from stormproof.chaos.scenario._calls import declared_operations
-from stormproof.chaos.services import active_config
+from stormproof.chaos.services import ConfigError, active_config, demo_config_path, parse_config
 from stormproof.clients import PaymentServiceClient, UserServiceClient
 
 DEMO = active_config(None)
@@ -200,3 +203,46 @@ def test_an_emitted_case_loads_as_the_same_scenario(matrix, tmp_path):
 def test_every_case_passes_the_checks_of_a_hand_written_file(matrix):
     for case in matrix.cases:
         assert parse_scenario(dict(case.document), config=DEMO) == case.scenario
+
+
+def _demo_with(overrides):
+
+    document = tomllib.loads(demo_config_path().read_text())
+    document["matrix"] = {"overrides": overrides}
+    return parse_config(document, demo_config_path())
+
+
+def test_an_override_replaces_a_derived_expectation_and_says_why():
+    override = {
+        "service": "users",
+        "interaction": "a request to create a user",
+        "fault": "503-after-handler",
+        "expect": {"outcome": "ok", "attempts": 2},
+        "reason": "our gateway replays POST /users",
+    }
+    matrix = build_matrix(_demo_with([override]), services=["users"])
+    (case,) = [
+        c for c in matrix.cases if c.scenario.name.endswith("create-a-user.503-after-handler")
+    ]
+    expect = case.scenario.phases[0].calls[0].expect
+    assert (expect.outcome, expect.attempts.min, expect.attempts.max) == (["ok"], 2, 2)
+    assert "our gateway replays POST /users" in case.scenario.description
+
+
+def test_an_override_that_names_no_case_is_an_error():
+    override = {"service": "users", "interaction": "a request to create a user",
+                "fault": "503-after", "expect": {"outcome": "ok"}, "reason": "typo"}  # fmt: skip
+    with pytest.raises(ConfigError, match=r"'503-after' of users names no matrix case"):
+        build_matrix(_demo_with([override]), services=["users"])
+
+
+def test_the_override_in_docs_matrix_md_applies():
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "matrix.md").read_text()
+    (block,) = re.findall(r"```toml\n(.*?)```", page, re.S)
+    (override,) = tomllib.loads(block)["matrix"]["overrides"]
+    matrix = build_matrix(_demo_with([override]), services=[override["service"]])
+    (case,) = [c for c in matrix.cases if c.interaction.description == override["interaction"]
+               and c.fault.name == override["fault"]]  # fmt: skip
+    assert case.scenario.phases[0].calls[0].expect.outcome == [override["expect"]["outcome"]]
+    assert override["reason"] in case.scenario.description
