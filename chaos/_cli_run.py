@@ -1,4 +1,4 @@
-"""`stormproof run` (contracts + the chaos matrix, scorecard, Allure) and `stormproof report`."""
+"""`stormproof run` (contracts + the chaos scenarios, scorecard, Allure) and `stormproof report`."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def run_command(  # typer passes every option by keyword
         str | None, typer.Option(hidden=True, help="test only: weaken the clients")
     ] = None,
 ) -> None:
-    """Verify the providers' contracts and run the chaos matrix; print a scorecard, write Allure."""
+    """Verify the providers' contracts and run the chaos scenarios; print a scorecard, write Allure."""
     import pytest  # noqa: PLC0415 - keep --help fast
 
     from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415

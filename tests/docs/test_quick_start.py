@@ -9,7 +9,7 @@ import subprocess
 from tests.docs._snippets import DOCS, ROOT, snippets
 
 QUICK_START = [
-    "./dev run     # verify the contracts and run the chaos matrix: scorecard + Allure report",
+    "./dev run     # verify the contracts and run the chaos scenarios: scorecard + Allure report",
     "./dev test    # the whole test suite",
 ]
 

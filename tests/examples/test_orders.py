@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from contracts.pactfiles import normalise
+from stormproof.chaos.matrix import build_matrix
 from stormproof.chaos.services import ProviderAdapter, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,6 +108,23 @@ def test_a_weakened_client_fails_the_scenarios_that_guard_against_it(tmp_path, w
         assert CATEGORY[weaken] in results[name][1], (name, results[name])
     others = SCENARIOS - CAUGHT[weaken]
     assert {name: results[name] for name in others if results[name][0] != "passed"} == {}
+
+
+def test_the_matrix_comes_from_the_orders_pact_with_no_extra_code(tmp_path):
+
+    matrix = build_matrix(load_config(EXAMPLE / "pyproject.toml"))
+    rows = {case.interaction.description for case in matrix.cases}
+    assert len(rows) == 6
+    assert len(matrix.cases) >= 70
+    # One row of it, run as the team runs it: keyed creates, through the proxy's HTTP toxics.
+    done = subprocess.run(
+        [str(STORMPROOF), "matrix", "--no-html", "--output", str(tmp_path / "results"),
+         "--select", "matrix.orders.a-request-to-create-an-order.", "--workers", "3"],
+        cwd=EXAMPLE, env=_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    said = done.stdout[-6000:] + done.stderr[-3000:]
+    assert done.returncode == 0, said
+    assert "13 matrix cases: 13 passed" in done.stdout, said
 
 
 def test_the_consumer_pact_test_writes_the_committed_pact(tmp_path):
