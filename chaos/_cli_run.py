@@ -102,7 +102,8 @@ def run_command(  # typer passes every option by keyword
         str | None, typer.Option(hidden=True, help="test only: weaken the clients")
     ] = None,
 ) -> None:
-    """Verify the providers' contracts and run the chaos scenarios; print a scorecard, write Allure."""
+    """Verify the providers' contracts and run the chaos scenarios; print a scorecard, write
+    Allure."""
     import pytest  # noqa: PLC0415 - keep --help fast
 
     from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415

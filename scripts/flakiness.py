@@ -1,4 +1,4 @@
-"""Run the chaos scenarios (or the fault matrix) several times in a row and report every scenario whose verdict changed.
+"""Run the chaos scenarios (or the fault matrix) several times and report each changed verdict.
 
 Each round starts a fresh embedded environment (Toxiproxy and the three providers) and runs
 every scenario with the same seed, exactly as ``stormproof run --no-contracts`` judges them. A
