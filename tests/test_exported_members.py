@@ -14,6 +14,7 @@ PACKAGES = [
     "stormproof.chaos.report",
     "stormproof.chaos.toxiproxy",
     "stormproof.chaos.pact",
+    "stormproof.chaos.matrix",
 ]
 
 

@@ -8,7 +8,7 @@ functions. Pact's telemetry is switched off (``PACT_DO_NOT_TRACK=true``) whereve
 
 from typing import TYPE_CHECKING
 
-from stormproof.chaos._lazy import lazy_exports
+from stormproof.chaos import _lazy
 
 if TYPE_CHECKING:
     from stormproof.chaos.pact._broker import (
@@ -47,7 +47,7 @@ _LAZY = {
     "verify_provider": "_verify",
 }
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "DEFAULT_SELECTORS",

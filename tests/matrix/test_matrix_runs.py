@@ -79,45 +79,29 @@ def _matrix(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str
     return done, statuses
 
 
-@pytest.mark.slow
-def test_the_healthy_slice_passes_and_prints_the_grid(tmp_path):
-    done, statuses = _matrix(tmp_path, "--select", SLICE, "--workers", "3")
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-4000:]
-    assert set(statuses.values()) == {"passed"}, output[-4000:]
-    assert {row for row, _ in statuses} == set(ROWS)
-    assert len(statuses) == 4 * 13  # each row has a 2xx contract: every column applies
-    assert "fault matrix (pact interactions x fault classes)" in output
-    assert f"{len(statuses)} matrix cases: {len(statuses)} passed" in output
-    assert f"all {len(statuses)} matrix cases passed" in output
+# Serially for one weakening, with workers for the others: the same sets either way.
+WORKERS = {"no-retries": "1"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("weakening", sorted(SHOULD_FAIL))
 def test_a_weakened_client_fails_exactly_the_cells_its_rule_names(tmp_path, weakening):
-    done, statuses = _matrix(tmp_path, "--select", SLICE, "--workers", "3", "--weaken", weakening)
+    workers = WORKERS.get(weakening, "3")
+    done, statuses = _matrix(
+        tmp_path, "--select", SLICE, "--workers", workers, "--weaken", weakening
+    )
     output = done.stdout + done.stderr
     failing = {cell for cell, status in statuses.items() if status != "passed"}
     assert {row for row, _ in statuses} == set(ROWS), output[-4000:]
+    assert len(statuses) == 4 * 13, output[-4000:]  # each row has a 2xx contract: all columns
     assert failing == SHOULD_FAIL[weakening], output[-6000:]
+    # Every other cell passed, and the grid says so.
+    assert set(statuses.values()) == {"passed", "failed"}
+    passed = len(statuses) - len(failing)
+    assert "fault matrix (pact interactions x fault classes)" in output
+    assert f"{len(statuses)} matrix cases: {len(failing)} failed, {passed} passed" in output
     assert done.returncode == 1
-    assert "the matrix failed" in done.stderr
-
-
-@pytest.mark.slow
-def test_verdicts_do_not_depend_on_the_worker_count(tmp_path):
-    row = "users.a-request-for-user-usr-1."
-    runs = []
-    for workers in ("1", "3"):
-        folder = tmp_path / workers
-        folder.mkdir()
-        _, statuses = _matrix(
-            folder, "--select", row, "--workers", workers, "--weaken", "no-retries"
-        )
-        runs.append(statuses)
-    assert runs[0] == runs[1]
-    assert "failed" in runs[0].values()
-    assert "passed" in runs[0].values()
+    assert "stormproof: error: the matrix failed" in done.stderr
 
 
 def test_emit_writes_files_that_run_as_scenarios(tmp_path):
