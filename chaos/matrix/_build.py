@@ -22,6 +22,7 @@ from stormproof.chaos.matrix._rules import (
 from stormproof.chaos.pact import pact_files_by_provider
 from stormproof.chaos.scenario import SCENARIO_POLICY, Scenario
 from stormproof.chaos.scenario._calls import declared_operations
+from stormproof.chaos.scenario._model import merge
 from stormproof.chaos.scenario._schema import SCHEMA_FILE
 from stormproof.chaos.services import ConfigError, ProjectConfig, ServiceDeclaration
 from stormproof.clients import ResiliencePolicy
@@ -140,16 +141,6 @@ def _document(
     }
 
 
-def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _profile(policy: ResiliencePolicy, extra: Mapping[str, Any]) -> dict[str, Any]:
     profile: dict[str, Any] = {
         "connect_timeout_s": policy.connect_timeout_s,
@@ -166,7 +157,7 @@ def _profile(policy: ResiliencePolicy, extra: Mapping[str, Any]) -> dict[str, An
             "reset_timeout_s": policy.breaker.reset_timeout_s,
         },
     }
-    return _merged(profile, extra)
+    return merge(profile, dict(extra))
 
 
 def _pact_files(config: ProjectConfig, declaration: ServiceDeclaration) -> list[Path]:

@@ -144,11 +144,12 @@ class SetupState(Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` laid over it, nested tables merged (a profile over a policy)."""
     merged = dict(base)
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -201,7 +202,7 @@ class Scenario(Frozen):
     @classmethod
     def _over_scenario_policy(cls, value: Any) -> Any:
         if isinstance(value, dict):
-            return _merge(dataclasses.asdict(SCENARIO_POLICY), value)
+            return merge(dataclasses.asdict(SCENARIO_POLICY), value)
         return value
 
     @property
