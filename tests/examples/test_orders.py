@@ -112,7 +112,7 @@ def test_a_weakened_client_fails_the_scenarios_that_guard_against_it(tmp_path, w
 
 def test_the_matrix_comes_from_the_orders_pact_with_no_extra_code(tmp_path):
 
-    matrix = build_matrix(load_config(EXAMPLE / "pyproject.toml"))
+    matrix = build_matrix(load_config(EXAMPLE / "pyproject.toml").activate())
     rows = {case.interaction.description for case in matrix.cases}
     assert len(rows) == 6
     assert len(matrix.cases) >= 70
