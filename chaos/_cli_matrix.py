@@ -125,7 +125,8 @@ def matrix_command(  # typer passes every option by keyword
     shutil.rmtree(output, ignore_errors=True)
     args += ["--alluredir", str(output.resolve())]
     # No assertion rewriting: the cases assert nothing, and it costs each worker seconds.
-    args += ["-p", "no:cacheprovider", "-q", "--tb=no", "-r", "fE", "--no-header", "--assert=plain"]
+    args += ["-p", "no:cacheprovider", "-p", "no:pact", "-q", "--tb=no", "-r", "fE", "--no-header"]
+    args += ["--assert=plain"]
     if workers > 1:
         args += ["-p", "xdist", "-n", str(min(workers, len(cases)))]
     if select:
