@@ -312,7 +312,7 @@ class ScenarioItem(pytest.Item):
         runner = state.runner(matrix=isinstance(self, MatrixItem))
         endpoint = runner.environment.endpoint(scenario.service)
         label_scenario(scenario, state.seed, endpoint.client_url)
-        attach_scenario_file(self.path)
+        self.attach_source(attach_scenario_file)
         result = self.result = runner.run(scenario)
         state.results.append(result)
         if result.skip_reason is not None:
@@ -330,6 +330,10 @@ class ScenarioItem(pytest.Item):
         if lead.category == HARNESS_ERROR:
             raise ScenarioBrokenError(summary)
         raise ScenarioFailedError(summary)
+
+    def attach_source(self, attach: Callable[..., None]) -> None:
+        """Attach the file the scenario came from."""
+        attach(self.path)
 
     def repr_failure(
         self,
@@ -357,6 +361,12 @@ class MatrixItem(ScenarioItem):
         super().__init__(**kwargs)
         self.case = case
         self.add_marker("matrix")
+
+    def attach_source(self, attach: Callable[..., None]) -> None:
+        """Attach the derived case as the scenario file `--emit` would write."""
+        from stormproof.chaos.matrix import case_yaml
+
+        attach(Path(f"{self.scenario.name}.yaml"), case_yaml(self.case))
 
     def runtest(self) -> None:
         """Run the case; its verdict travels with the report (to the controller under xdist)."""

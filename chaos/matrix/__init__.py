@@ -6,6 +6,7 @@ from stormproof.chaos.matrix._build import (
     Matrix,
     MatrixCase,
     build_matrix,
+    case_yaml,
     emit_case,
     service_cases,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "Plan",
     "Subject",
     "build_matrix",
+    "case_yaml",
     "contract_outcome",
     "emit_case",
     "grid_rows",

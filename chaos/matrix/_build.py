@@ -27,7 +27,7 @@ from stormproof.chaos.scenario._schema import SCHEMA_FILE
 from stormproof.chaos.services import ConfigError, ProjectConfig, ServiceDeclaration
 from stormproof.clients import ResiliencePolicy
 
-__all__ = ["Excluded", "Matrix", "MatrixCase", "build_matrix", "emit_case"]
+__all__ = ["Excluded", "Matrix", "MatrixCase", "build_matrix", "case_yaml", "emit_case"]
 
 
 @dataclass(frozen=True)
@@ -280,14 +280,19 @@ def _check_overrides(
             )
 
 
-def emit_case(case: MatrixCase, folder: Path) -> Path:
-    """Write a case as an editable scenario file in `folder`; returns its path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{case.scenario.name}.yaml"
+def case_yaml(case: MatrixCase) -> str:
+    """A case as the text of an editable scenario file (what `--emit` writes)."""
     text = yaml.safe_dump(dict(case.document), sort_keys=False, allow_unicode=True, width=100)
     header = (
         f"# yaml-language-server: $schema={SCHEMA_FILE}\n"
         "# Emitted by `stormproof matrix --emit`: an ordinary scenario file, edit it freely.\n"
     )
-    path.write_text(header + text, encoding="utf-8")
+    return header + text
+
+
+def emit_case(case: MatrixCase, folder: Path) -> Path:
+    """Write a case as an editable scenario file in `folder`; returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{case.scenario.name}.yaml"
+    path.write_text(case_yaml(case), encoding="utf-8")
     return path

@@ -82,10 +82,11 @@ class AllureObserver:
         )
 
 
-def attach_scenario_file(path: Path) -> None:
-    """Attach the scenario's YAML file, as written, to the current Allure test."""
-    allure.attach(path.read_text(encoding="utf-8"), name=path.name, attachment_type="text/yaml",
-                  extension="yaml")  # fmt: skip
+def attach_scenario_file(path: Path, text: str | None = None) -> None:
+    """Attach the scenario's YAML file, as written (or `text`, a derived case's), to the current
+    Allure test."""
+    body = path.read_text(encoding="utf-8") if text is None else text
+    allure.attach(body, name=path.name, attachment_type="text/yaml", extension="yaml")
 
 
 def label_scenario(scenario: Scenario, seed: int, proxy_url: str | None = None) -> None:
