@@ -108,10 +108,16 @@ def matrix_command(  # typer passes every option by keyword
         f"stormproof matrix: {len(cases)} cases, {len(rows)} interactions x "
         f"{len({c.fault.name for c in cases})} fault classes"
     )
+    not_applicable: dict[tuple[str, str], int] = {}
     for left in matrix.excluded:
         if left.fault is None:
             where = f"{left.service}: {left.interaction}" if left.interaction else left.service
             typer.echo(f"  left out {where}: {left.reason}")
+        else:
+            key = (left.fault, left.reason)
+            not_applicable[key] = not_applicable.get(key, 0) + 1
+    for (fault, reason), count in sorted(not_applicable.items()):
+        typer.echo(f"  {fault} does not apply to {count} interaction(s): {reason}")
     if emit is not None:
         for case in cases:
             emit_case(case, emit)
