@@ -192,33 +192,32 @@ class HttpStage(Stage):
             self.record_bytes(size)
 
     # -- stream ------------------------------------------------------------------------
-    def on_data(self, chunk: Chunk) -> None:
-        if self._cheap():
-            # The usual case: a read of messages nobody acts on goes on as it came.
+    def push(self, chunk: Chunk) -> None:
+        # Stage.push with the usual case first (an http stage is always active): a read of
+        # messages nobody acts on goes on as it came.
+        if (
+            self.scout is not None
+            and self.primary
+            and not (self.out_closed or self.dead or self.passthrough)
+            and self.box.idle()
+        ):
             if self._scouted(chunk.data, chunk.ts):
                 if self.box.idle():
-                    self.emit(chunk)
+                    self.next.push(chunk)
                 else:
                     self.link.dropped(0, chunks=1)
                     self.box.data(chunk.data, chunk.ts)
                 return
             self._go_exact(chunk.ts)  # the scout did not vouch: h11 reads it from its start
+        super().push(chunk)
+
+    def on_data(self, chunk: Chunk) -> None:
         self.link.dropped(0, chunks=1)  # the bytes live on in this stage, the chunk does not
         data = chunk.data
         self.box.batching = True
         while data:  # a loop, not recursion: one chunk may carry many pipelined messages
             data = self._take(data, chunk.ts)
         self.box.pump()
-
-    def _cheap(self) -> bool:
-        """Whether the scout reads the next read, with nothing queued before it."""
-        return (
-            self.scout is not None
-            and self.primary
-            and not self.dead
-            and not self.passthrough
-            and self.box.idle()
-        )
 
     def _take(self, data: bytes, ts: float) -> bytes:
         """Read `data`; returns what follows the end of a message (the next one's start)."""
