@@ -229,8 +229,13 @@ class Link:
         else:
             self.head = stage
         self.stages.append(stage)
+        self._chain_changed()
         self.fast = False
         self.resume(PAUSED_BY_DEST)
+
+    def _chain_changed(self) -> None:
+        for stage in self.stages:
+            stage.chain_changed(self.stages)
 
     def update_stage(self, name: str, attrs: dict[str, int], toxicity: float) -> None:
         """Reconfigure a toxic in place."""
@@ -250,6 +255,7 @@ class Link:
             self.stages[index - 1].next = after
         else:
             self.head = after
+        self._chain_changed()  # before `after` takes what the removed toxic held
         chunks, end = stage.detach()
         for chunk in chunks:
             after.push(chunk)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from stormproof.chaos.runner._environment import ServiceEndpoint
 from stormproof.chaos.runner._http_route import proxy_makes_http_faults, toxic_attributes
@@ -23,6 +24,7 @@ from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient
 from stormproof.chaos.toxiproxy._toxics import KINDS, parse_attributes
 from stormproof.chaos.toxiproxy._toxics._http_attrs import HttpMode
 from stormproof.providers._faults import FaultMode, FaultRuleSpec
+from stormproof.providers._server import serve
 
 # A real Toxiproxy 2.x server binary: $TOXIPROXY_SERVER, or toxiproxy-server on the PATH.
 REAL_TOXIPROXY = os.environ.get("TOXIPROXY_SERVER") or shutil.which("toxiproxy-server")
@@ -117,3 +119,56 @@ def test_the_probe_reads_a_real_toxiproxys_400_as_no_http_toxic(real_toxiproxy):
         client.create_proxy("p", "127.0.0.1:0", "127.0.0.1:1")
         assert not proxy_makes_http_faults(client, "p")
         assert client.toxics("p") == []
+
+
+def _post_and_read_to_close(addr: str, body: bytes) -> tuple[bytes, bytes]:
+    """POST /users with `Connection: close`; the answer's head and body as they came."""
+    host, port = addr.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        head = (
+            "POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        sock.sendall(head.encode() + body)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    found_head, _, found_body = data.partition(b"\r\n\r\n")
+    return found_head, found_body
+
+
+def _declared(head: bytes) -> int:
+    return next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+
+
+@pytest.mark.parametrize("mode", ["malformed", "truncated"])
+def test_after_the_toxic_keeps_the_upstreams_head_where_the_rule_does_not_quite(mode):
+    # docs/http-toxics.md "In scenarios": `malformed` after keeps the upstream's status on the
+    # proxy (the rule answers 200); `truncated` after sends no body byte (the rule sends half).
+    spec = FaultRuleSpec(mode=mode, apply="after", method="POST")
+    users = [json.dumps({"email": f"{n}@example.com", "name": n}).encode() for n in ("a", "b")]
+    with serve("users", test_mode=True) as provider, EmbeddedToxiproxy() as server:
+        upstream = provider.url.removeprefix("http://")
+        with ToxiproxyClient(server.url) as toxiproxy:
+            listen = toxiproxy.create_proxy("users", "127.0.0.1:0", upstream).listen
+            toxiproxy.add_toxic("users", "http", attributes=toxic_attributes(spec))
+            toxic_head, toxic_body = _post_and_read_to_close(listen, users[0])
+        answer = requests.post(f"{provider.url}/_test/faults", json=spec.model_dump(), timeout=5)
+        answer.raise_for_status()
+        rule_head, rule_body = _post_and_read_to_close(upstream, users[1])
+    if mode == "malformed":
+        assert toxic_head.startswith(b"HTTP/1.1 201 ")
+        assert rule_head.startswith(b"HTTP/1.1 200 ")
+        for body in (toxic_body, rule_body):
+            with pytest.raises((json.JSONDecodeError, UnicodeDecodeError)):
+                json.loads(body)
+    else:
+        assert toxic_head.startswith(b"HTTP/1.1 201 ")
+        assert rule_head.startswith(b"HTTP/1.1 201 ")
+        assert toxic_body == b""
+        assert 0 < len(rule_body) < _declared(rule_head)
+        assert _declared(toxic_head) > 0

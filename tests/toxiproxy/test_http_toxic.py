@@ -283,6 +283,17 @@ def test_removed_toxic_passes_everything(client, listen, upstream):
     assert _get(conn, "/a")[0] == 200
 
 
+def test_removing_the_first_of_two_leaves_the_other_reading_a_live_connection(client, listen):
+    client.add_toxic("web", "http", name="first", attributes={"path": "/a", "status": 418})
+    client.add_toxic("web", "http", name="second", attributes={"path": "/b", "status": 429})
+    conn = _conn(listen)
+    assert [_get(conn, path)[0] for path in ("/a", "/b")] == [418, 429]
+    client.remove_toxic("web", "first")
+    assert [_get(conn, path)[0] for path in ("/a", "/b", "/c")] == [200, 429, 200]
+    second = client.toxic_stats("web", "second")
+    assert (second.requests, second.acted) == (5, 2)
+
+
 @pytest.mark.parametrize(
     ("attributes", "says"),
     [

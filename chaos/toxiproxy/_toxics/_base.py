@@ -193,6 +193,9 @@ class Stage:
     def configured(self) -> None:
         """Called after creation and after every update."""
 
+    def chain_changed(self, stages: list[Stage]) -> None:
+        """The link's chain is now `stages` (a toxic was added or removed; this one included)."""
+
     def on_data(self, chunk: Chunk) -> None:
         """Handle a chunk while active (default: forward)."""
         self.emit(chunk)

@@ -20,7 +20,9 @@ _BLANK = frozenset(b"\r\n")
 class _Scout:
     """What one read held: whether a message began, its head, whether a message ended."""
 
-    __slots__ = ("began", "busy", "done", "head", "since", "vouch")
+    __slots__ = ("began", "busy", "done", "head", "parser", "since", "vouch")
+
+    parser: httptools.HttpRequestParser | httptools.HttpResponseParser
 
     def __init__(self) -> None:
         self.busy = False  # inside a message whose head was read (and whose bytes went on)
@@ -32,10 +34,6 @@ class _Scout:
         if self.began or self.done:  # a second message in one read: its start is unknown
             self.vouch = False
         self.began = True
-        self._begin()
-
-    def _begin(self) -> None:
-        """Forget the last head."""
 
     def on_headers_complete(self) -> None:
         self.head = True
@@ -43,16 +41,14 @@ class _Scout:
     def on_message_complete(self) -> None:
         self.done = True
 
-    def read(
-        self, data: bytes, parser: httptools.HttpRequestParser | httptools.HttpResponseParser
-    ) -> bool:
+    def feed(self, data: bytes) -> bool:
         """Feed one read; whether it can go on whole (see the module's docstring)."""
         if not self.busy and data[0] in _BLANK:
             return False  # h11 refuses a blank line before a message: let it say so
         self.began = self.done = self.head = False
         self.vouch = True
         try:
-            parser.feed_data(data)
+            self.parser.feed_data(data)
         except _ERRORS:
             return False
         return self.vouch and (self.head or not self.began)
@@ -70,7 +66,9 @@ class _Scout:
 class RequestScout(_Scout):
     """Reads requests: the method and target of the head the last read held."""
 
-    __slots__ = ("hosts", "method", "parser", "target")
+    __slots__ = ("hosts", "method", "target")
+
+    parser: httptools.HttpRequestParser
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,7 +77,10 @@ class RequestScout(_Scout):
         self.target = b""
         self.hosts = 0
 
-    def _begin(self) -> None:
+    def on_message_begin(self) -> None:
+        if self.began or self.done:
+            self.vouch = False
+        self.began = True
         self.target = b""
         self.hosts = 0
 
@@ -97,15 +98,13 @@ class RequestScout(_Scout):
         if self.hosts > 1 or (self.hosts == 0 and self.parser.get_http_version() == "1.1"):
             self.vouch = False
 
-    def feed(self, data: bytes) -> bool:
-        """Feed one read of requests; whether it can go on whole."""
-        return self.read(data, self.parser)
-
 
 class ResponseScout(_Scout):
     """Reads responses: whether the head the last read held is a final answer (not 1xx)."""
 
-    __slots__ = ("final", "parser")
+    __slots__ = ("final",)
+
+    parser: httptools.HttpResponseParser
 
     def __init__(self) -> None:
         super().__init__()
@@ -115,7 +114,3 @@ class ResponseScout(_Scout):
     def on_headers_complete(self) -> None:
         self.head = True
         self.final = self.parser.get_status_code() >= 200
-
-    def feed(self, data: bytes) -> bool:
-        """Feed one read of responses; whether it can go on whole."""
-        return self.read(data, self.parser)

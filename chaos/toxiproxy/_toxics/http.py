@@ -110,12 +110,15 @@ class HttpStage(Stage):
         "is_request",
         "passthrough",
         "peer",
+        "primary",
         "queue",
         "reader",
         "released",
         "rule",
+        "rules",
         "scout",
         "seen",
+        "tallies",
         "toxicity",
     )
 
@@ -150,11 +153,20 @@ class HttpStage(Stage):
         self.peer: HttpStage | None = None
         self.rule: HttpStage = self  # the toxic whose decision the current answer carries out
         self.reader: Reader | None = None
+        # The link's http toxics in chain order and their counters; kept by `chain_changed`.
+        self.rules: tuple[HttpStage, ...] = ()
+        self.tallies: tuple[HttpWitness, ...] = ()
+        self.primary = False  # the first http toxic of its link: the one that reads the traffic
         self.scout: RequestScout | ResponseScout | None = self._new_scout()
         if not self.is_request:
             for stage in link.conn.up.stages if link.conn.up is not None else ():
                 if isinstance(stage, HttpStage) and stage.name == self.name:
                     stage.peer, self.peer = self, stage
+
+    def chain_changed(self, stages: list[Stage]) -> None:
+        self.rules = tuple(stage for stage in stages if isinstance(stage, HttpStage))
+        self.tallies = tuple(rule.counters for rule in self.rules)
+        self.primary = self.rules[0] is self
 
     def configured(self) -> None:
         self.config = HttpAttributes.model_validate(self.attrs)
@@ -180,6 +192,25 @@ class HttpStage(Stage):
             self.record_bytes(size)
 
     # -- stream ------------------------------------------------------------------------
+    def push(self, chunk: Chunk) -> None:
+        # Stage.push with the usual case first (an http stage is always active): a read of
+        # messages nobody acts on goes on as it came.
+        if (
+            self.scout is not None
+            and self.primary
+            and not (self.out_closed or self.dead or self.passthrough)
+            and self.box.idle()
+        ):
+            if self._scouted(chunk.data, chunk.ts):
+                if self.box.idle():
+                    self.next.push(chunk)
+                else:
+                    self.link.dropped(0, chunks=1)
+                    self.box.data(chunk.data, chunk.ts)
+                return
+            self._go_exact(chunk.ts)  # the scout did not vouch: h11 reads it from its start
+        super().push(chunk)
+
     def on_data(self, chunk: Chunk) -> None:
         self.link.dropped(0, chunks=1)  # the bytes live on in this stage, the chunk does not
         data = chunk.data
@@ -193,13 +224,12 @@ class HttpStage(Stage):
         if self.dead:
             self._drop(len(data))
             return b""
-        if not self._primary() or self.passthrough:
+        if not self.primary or self.passthrough:
             self.box.data(data, ts)
             return b""
         if self.scout is not None:
-            if self.is_request and not self.scout.busy and looks_like_request(data[:80]) is False:
-                self._not_http(data, ts)
-            elif self._scouted(data, ts):
+            # Bytes that cannot start a request fail the scout too: h11 then says so.
+            if self._scouted(data, ts):
                 if self.box.idle():  # the usual case, without the outbox's bookkeeping
                     self._send(Chunk(data, ts))
                 else:
@@ -340,11 +370,13 @@ class HttpStage(Stage):
                 return False
             if scout.head:
                 method, path = scout.method.decode("latin-1"), request_path(scout.target)
-                if self._matched(method, path):
-                    return False
+                for rule in self.rules:
+                    if rule.config.matches(method, path):
+                        return False  # h11 reads it from its start, and counts it
                 scout.commit(data)
                 self.seen = True
-                self._claim(method, path)
+                for tally in self.tallies:
+                    tally.requests += 1
                 peer = self.peer
                 if peer is not None and not peer.out_closed:
                     peer.queue.append(_Expect(scout.method, None, self))
@@ -364,15 +396,9 @@ class HttpStage(Stage):
                 self.queue.popleft()
         if scout.busy and len(scout.since) > SCOUT_LIMIT:
             self._go_exact(ts)  # h11 reads the rest of a long message rather than keep a copy
-        elif not (self.is_request or scout.busy or self._plain_answers()):
+        elif not (self.is_request or scout.busy or not self.queue or self._plain_answers()):
             self._go_exact(ts)  # the next answer owed is one to act on
         return True
-
-    def _matched(self, method: str, path: str) -> bool:
-        return any(
-            isinstance(rule, HttpStage) and rule.config.matches(method, path)
-            for rule in self._link_stages()
-        )
 
     def _go_exact(self, ts: float) -> None:
         """Hand the stream to h11 from the start of the message the scout is in."""
@@ -418,23 +444,11 @@ class HttpStage(Stage):
                     stage.box.data(held, ts)
         self.box.data(data, ts)
 
-    def _link_stages(self) -> list[Stage]:
-        return cast("Link", self.link).stages
-
-    def _primary(self) -> bool:
-        """Whether this is the first http toxic of its link (the one that reads the traffic)."""
-        for stage in self._link_stages():
-            if isinstance(stage, HttpStage):
-                return stage is self
-        return False
-
     # -- the request side --------------------------------------------------------------
     def _claim(self, method: str, path: str) -> HttpStage | None:
         """Count the request on every http toxic; the oldest that takes it acts on it."""
         chosen: HttpStage | None = None
-        for rule in self._link_stages():
-            if not isinstance(rule, HttpStage):
-                continue
+        for rule in self.rules:
             counters, config = rule.counters, rule.config
             counters.requests += 1
             if not config.matches(method, path):
