@@ -12,7 +12,18 @@ from typing import Annotated
 import typer
 
 from stormproof.chaos._cli_errors import cli_error
-from stormproof.chaos._cli_run import DEFAULT_OUTPUT, DEFAULT_REPORT, _render
+from stormproof.chaos._cli_run import (
+    DEFAULT_OUTPUT,
+    DEFAULT_REPORT,
+    AllowInconclusiveOption,
+    ConfigOption,
+    NoHtmlOption,
+    OutputOption,
+    ReportOption,
+    SeedOption,
+    WeakenOption,
+    _render,
+)
 
 #: Cases mostly wait on timeouts and deadlines, so more workers than cores pay off.
 DEFAULT_WORKERS = min(8, 4 * (os.cpu_count() or 1))
@@ -46,31 +57,13 @@ def matrix_command(  # typer passes every option by keyword
             "load and run as hand-written ones)"
         ),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            help="stormproof.toml or pyproject.toml (default: found from here, else the demo)",
-        ),
-    ] = None,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="folder for the Allure results")
-    ] = DEFAULT_OUTPUT,
-    report: Annotated[Path, typer.Option(help="folder for the HTML report")] = DEFAULT_REPORT,
-    no_html: Annotated[
-        bool, typer.Option("--no-html", help="do not render the HTML report")
-    ] = False,
-    seed: Annotated[int, typer.Option(help="seed of toxicity rolls, jitter and backoff")] = 0,
-    allow_inconclusive: Annotated[
-        bool,
-        typer.Option(
-            "--allow-inconclusive",
-            help="a case whose fault never fired is reported, not a failure of the run",
-        ),
-    ] = False,
-    weaken: Annotated[
-        str | None, typer.Option(hidden=True, help="test only: weaken the clients")
-    ] = None,
+    config: ConfigOption = None,
+    output: OutputOption = DEFAULT_OUTPUT,
+    report: ReportOption = DEFAULT_REPORT,
+    no_html: NoHtmlOption = False,
+    seed: SeedOption = 0,
+    allow_inconclusive: AllowInconclusiveOption = False,
+    weaken: WeakenOption = None,
 ) -> None:
     """Run the fault matrix derived from the project's pacts: one case per interaction and fault
     class, its expectation derived from the contract and the client's policy; print a grid."""

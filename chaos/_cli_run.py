@@ -15,6 +15,29 @@ from stormproof.chaos._cli_errors import cli_error, cli_warning
 DEFAULT_OUTPUT = Path("stormproof-out/allure-results")
 DEFAULT_REPORT = Path("stormproof-out/allure-report")
 
+# Options `stormproof run` shares with `stormproof matrix`.
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="stormproof.toml or pyproject.toml (default: found from here, else the demo)",
+    ),
+]
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="folder for the Allure results")]
+ReportOption = Annotated[Path, typer.Option(help="folder for the HTML report")]
+NoHtmlOption = Annotated[bool, typer.Option("--no-html", help="do not render the HTML report")]
+SeedOption = Annotated[int, typer.Option(help="seed of toxicity rolls, jitter and backoff")]
+AllowInconclusiveOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-inconclusive",
+        help="a scenario whose fault never fired is reported, not a failure of the run",
+    ),
+]
+WeakenOption = Annotated[
+    str | None, typer.Option(hidden=True, help="test only: weaken the clients")
+]
+
 _INI = """[pytest]
 addopts =
 filterwarnings =
@@ -36,11 +59,9 @@ def _render(results: Path, report: Path) -> None:
 
 def run_command(  # typer passes every option by keyword
     *,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="folder for the Allure results")
-    ] = DEFAULT_OUTPUT,
-    report: Annotated[Path, typer.Option(help="folder for the HTML report")] = DEFAULT_REPORT,
-    seed: Annotated[int, typer.Option(help="seed of toxicity rolls, jitter and backoff")] = 0,
+    output: OutputOption = DEFAULT_OUTPUT,
+    report: ReportOption = DEFAULT_REPORT,
+    seed: SeedOption = 0,
     select: Annotated[
         str | None,
         typer.Option(
@@ -64,19 +85,11 @@ def run_command(  # typer passes every option by keyword
         Path | None,
         typer.Option(help="pact files to verify the providers against (default: the project's)"),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            help="stormproof.toml or pyproject.toml (default: found from here, else the demo)",
-        ),
-    ] = None,
+    config: ConfigOption = None,
     no_contracts: Annotated[
         bool, typer.Option("--no-contracts", help="chaos only: skip provider verification")
     ] = False,
-    no_html: Annotated[
-        bool, typer.Option("--no-html", help="do not render the HTML report")
-    ] = False,
+    no_html: NoHtmlOption = False,
     attach_timeout: Annotated[
         float,
         typer.Option(
@@ -91,16 +104,8 @@ def run_command(  # typer passes every option by keyword
             help="run the embedded proxy and providers in threads of this process, not children",
         ),
     ] = False,
-    allow_inconclusive: Annotated[
-        bool,
-        typer.Option(
-            "--allow-inconclusive",
-            help="a scenario whose fault never fired is reported, not a failure of the run",
-        ),
-    ] = False,
-    weaken: Annotated[
-        str | None, typer.Option(hidden=True, help="test only: weaken the clients")
-    ] = None,
+    allow_inconclusive: AllowInconclusiveOption = False,
+    weaken: WeakenOption = None,
 ) -> None:
     """Verify the providers' contracts and run the chaos scenarios; print a scorecard, write
     Allure."""

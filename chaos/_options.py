@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 #: File suffixes of scenario files.
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -17,12 +17,4 @@ Weakening = Literal[
     "retry-unsafe",
     "new-key-per-retry",
 ]
-WEAKENINGS: tuple[Weakening, ...] = (
-    "no-retries",
-    "no-breaker",
-    "no-deadline",
-    "no-window",
-    "no-budget",
-    "retry-unsafe",
-    "new-key-per-retry",
-)
+WEAKENINGS: tuple[Weakening, ...] = get_args(Weakening)
