@@ -23,6 +23,7 @@ from stormproof.chaos._cli_run import (
     SeedOption,
     WeakenOption,
     _render,
+    load_project,
 )
 
 #: Cases mostly wait on timeouts and deadlines, so more workers than cores pay off.
@@ -70,21 +71,16 @@ def matrix_command(  # typer passes every option by keyword
     import pytest  # noqa: PLC0415 - keep --help fast
 
     from stormproof.chaos.matrix import build_matrix, emit_case  # noqa: PLC0415
-    from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415
     from stormproof.chaos.scenario import ScenarioFileError, matches_selection  # noqa: PLC0415
-    from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
+    from stormproof.chaos.services import ConfigError  # noqa: PLC0415
 
-    if weaken is not None and weaken not in WEAKENINGS:
-        raise cli_error(f"--weaken must be one of {', '.join(WEAKENINGS)}")
-    if config is not None and not config.is_file():
-        raise cli_error(f"configuration file {config} does not exist")
+    project = load_project(config, weaken)
+    if project.pacts is None:
+        raise cli_error(f'{project.source} names no pacts folder: add `pacts = "..."`')
     try:
-        project = active_config(config)
         matrix = build_matrix(project)
     except (ConfigError, ScenarioFileError) as exc:
         raise cli_error(str(exc)) from None
-    if project.pacts is None:
-        raise cli_error(f'{project.source} names no pacts folder: add `pacts = "..."`')
     cases = [c for c in matrix.cases if select is None or matches_selection(c.scenario, select)]
     if not cases:
         what = (

@@ -6,11 +6,14 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from stormproof.chaos._cli_errors import cli_error, cli_warning
+
+if TYPE_CHECKING:
+    from stormproof.chaos.services import ProjectConfig
 
 DEFAULT_OUTPUT = Path("stormproof-out/allure-results")
 DEFAULT_REPORT = Path("stormproof-out/allure-report")
@@ -55,6 +58,25 @@ def _render(results: Path, report: Path) -> None:
         cli_warning(f"HTML report not rendered: {exc}")
         return
     typer.secho(f"Allure report: {page}", fg=typer.colors.GREEN)
+
+
+def load_project(config: Path | None, weaken: str | None) -> ProjectConfig:
+    """The project's configuration for a command, after checking `--config` and `--weaken`.
+
+    Raises:
+        typer.Exit: With the error printed, when either is wrong or the configuration is invalid.
+    """
+    from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415 - keep --help fast
+    from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
+
+    if weaken is not None and weaken not in WEAKENINGS:
+        raise cli_error(f"--weaken must be one of {', '.join(WEAKENINGS)}")
+    if config is not None and not config.is_file():
+        raise cli_error(f"configuration file {config} does not exist")
+    try:
+        return active_config(config)
+    except ConfigError as exc:
+        raise cli_error(str(exc)) from None
 
 
 def run_command(  # typer passes every option by keyword
@@ -111,24 +133,15 @@ def run_command(  # typer passes every option by keyword
     Allure."""
     import pytest  # noqa: PLC0415 - keep --help fast
 
-    from stormproof.chaos.runner import WEAKENINGS  # noqa: PLC0415
     from stormproof.chaos.scenario import (  # noqa: PLC0415
         ScenarioFileError,
         load_scenarios,
         matches_selection,
     )
-    from stormproof.chaos.services import ConfigError, active_config  # noqa: PLC0415
 
     if environment is not None and not environment.is_file():
         raise cli_error(f"environment file {environment} does not exist")
-    if weaken is not None and weaken not in WEAKENINGS:
-        raise cli_error(f"--weaken must be one of {', '.join(WEAKENINGS)}")
-    if config is not None and not config.is_file():
-        raise cli_error(f"configuration file {config} does not exist")
-    try:
-        project = active_config(config)
-    except ConfigError as exc:
-        raise cli_error(str(exc)) from None
+    project = load_project(config, weaken)
     roots = scenarios or list(project.scenarios)
     if not roots:
         raise cli_error(

@@ -66,13 +66,6 @@ class Matrix:
     cases: tuple[MatrixCase, ...]
     excluded: tuple[Excluded, ...] = field(default=())
 
-    def interactions(self) -> list[tuple[str, str]]:
-        """(service, interaction description) of every row, in order."""
-        rows: dict[tuple[str, str], None] = {}
-        for case in self.cases:
-            rows.setdefault((case.service, case.interaction.description), None)
-        return list(rows)
-
 
 def _slug(text: str, limit: int = 60) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

@@ -30,7 +30,6 @@ class Interaction:
         body: Request body (parsed JSON), or None.
         status: The response status the provider promises.
         response_body: The promised response body, or None.
-        source: The pact file.
     """
 
     description: str
@@ -42,7 +41,6 @@ class Interaction:
     body: Any = None
     status: int = 200
     response_body: Any = None
-    source: Path | None = None
 
     def header(self, name: str) -> str | None:
         """A request header's value, the name matched case-insensitively."""
@@ -126,7 +124,6 @@ def read_interactions(path: Path) -> Iterator[Interaction]:
             body=_body(request.get("body")),
             status=int(response.get("status", 200)),
             response_body=_body(response.get("body")),
-            source=path,
         )
 
 

@@ -24,7 +24,7 @@ The table of rules is `RULES` (one `FaultClass` each); `docs/matrix.md` prints i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -473,8 +473,3 @@ RULES: tuple[FaultClass, ...] = (
         _schema_mismatch,
     ),
 )
-
-
-def rules_by_name() -> Mapping[str, FaultClass]:
-    """The fault classes by name."""
-    return {rule.name: rule for rule in RULES}
