@@ -1,4 +1,4 @@
-"""Child processes of a run: the embedded proxy and providers, each in a process of its own.
+"""Child processes of a run: the embedded proxy, and the providers (all app providers in one).
 
 The client under test then owns the test process: a garbage collection or a busy loop in the proxy
 or a provider no longer stalls it. Every child is stopped on every exit path (the `ExitStack` that
@@ -113,37 +113,40 @@ def _start(stack: ExitStack, name: str, argv: Sequence[str]) -> ChildProcess:
     return child
 
 
-def start_proxy(stack: ExitStack, seed: int | None) -> str:
-    """Start `stormproof proxy` on a free port; returns its API URL."""
+def spawn_proxy(stack: ExitStack, seed: int | None) -> ChildProcess:
+    """Start `stormproof proxy` on a free port; `proxy_url` waits for it to listen."""
     argv = [sys.executable, "-m", "stormproof.chaos.cli", "proxy", "--port", "0"]
     if seed is not None:
         argv += ["--seed", str(seed)]
-    child = _start(stack, "the embedded Toxiproxy", argv)
+    return _start(stack, "the embedded Toxiproxy", argv)
+
+
+def proxy_url(child: ChildProcess) -> str:
+    """The API URL of a proxy `spawn_proxy` started, once it listens."""
     return child.wait_for(
         lambda line: m.group("url") if (m := _PROXY_READY.search(line)) else None,
         _START_TIMEOUT_S,
     )
 
 
-def _url_line(line: str) -> str | None:
+def _urls_line(line: str) -> str | None:
     if not line.startswith("{"):
         return None
     try:
-        value = json.loads(line).get("url")
+        urls = json.loads(line).get("urls")
     except (ValueError, AttributeError):
         return None
-    return str(value) if value else None
+    return json.dumps(urls) if isinstance(urls, dict) else None
 
 
-def start_app(stack: ExitStack, declaration: ServiceDeclaration) -> str:
-    """Serve a declared app factory in a child process; returns its base URL."""
-    assert declaration.app is not None
-    argv = [
-        sys.executable, "-m", "stormproof.chaos.services._serve", declaration.app,
-        "--options", json.dumps(dict(declaration.options)),
-    ]  # fmt: skip
-    child = _start(stack, f"the {declaration.name} provider", argv)
-    return child.wait_for(_url_line, _START_TIMEOUT_S)
+def start_apps(stack: ExitStack, declarations: Sequence[ServiceDeclaration]) -> dict[str, str]:
+    """Serve the declared app factories, all in one child process; returns each one's base URL."""
+    apps = {d.name: {"app": d.app, "options": dict(d.options)} for d in declarations}
+    argv = [sys.executable, "-m", "stormproof.chaos.services._serve", json.dumps(apps)]
+    names = ", ".join(apps)
+    child = _start(stack, f"the provider{'s' if len(apps) > 1 else ''} {names}", argv)
+    urls: dict[str, str] = json.loads(child.wait_for(_urls_line, _START_TIMEOUT_S))
+    return urls
 
 
 def _free_port() -> int:

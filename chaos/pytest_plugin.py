@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -491,7 +492,20 @@ class _MatrixCells:
             if name == "stormproof_matrix":
                 fields = [str(part) for part in value]  # type: ignore[attr-defined]
                 cell = MatrixCell(*fields)
+                if not self.state.matrix_cells:
+                    self._load_drawing(report)
                 self.state.matrix_cells[report.nodeid] = cell
+
+    def _load_drawing(self, report: pytest.TestReport) -> None:
+        # The controller of a parallel run idles while its workers run the cases: it loads the
+        # plotting library now rather than after the last case, when it draws the grid. Never
+        # where the cases run: the import would hold the GIL the client under test needs.
+        config = self.state.config
+        if getattr(report, "node", None) is None or hasattr(config, "workerinput"):
+            return
+        from stormproof.chaos.report._matrix_grid import load_drawing
+
+        threading.Thread(target=load_drawing, name="stormproof-load-drawing", daemon=True).start()
 
 
 @pytest.hookimpl(wrapper=True)

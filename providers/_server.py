@@ -8,13 +8,16 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import uvicorn
-from fastapi import FastAPI
 
-from stormproof.providers._apps import SERVICES, ServiceName, create_app
 from stormproof.providers._middleware import TruncationLogFilter
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from stormproof.providers._apps import ServiceName
 
 DEFAULT_HOST = "127.0.0.1"
 _STARTUP_TIMEOUT_S = 15.0
@@ -143,7 +146,9 @@ class ProviderGroup:
         return {name: server.url for name, server in self.servers.items()}
 
     def stop(self) -> None:
-        """Stop every provider."""
+        """Stop every provider (all asked at once: each may wait out its graceful shutdown)."""
+        for server in self.servers.values():
+            server._server.should_exit = True
         for server in self.servers.values():
             server.stop()
 
@@ -183,6 +188,9 @@ def serve(
     Raises:
         ProviderStartError: The port is busy or the server did not start.
     """
+    # Imported here: serving a team's own app never loads the bundled ones.
+    from stormproof.providers._apps import create_app  # noqa: PLC0415
+
     the_app = app if app is not None else create_app(service, test_mode=test_mode)
     return ProviderServer(service, the_app, host=host, port=port).start()
 
@@ -205,6 +213,8 @@ def serve_all(
     Raises:
         ProviderStartError: A port is busy or a server did not start.
     """
+    from stormproof.providers._apps import SERVICES  # noqa: PLC0415
+
     started: dict[str, ProviderServer] = {}
     try:
         for offset, service in enumerate(SERVICES):

@@ -7,6 +7,7 @@ case is grey with `·`.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from stormproof.chaos.matrix import RULES, MatrixCell, grid_rows
 from stormproof.chaos.matrix._grid import NOT_APPLICABLE, VERDICT_MARKS
 
-__all__ = ["grid_png", "write_matrix_summary"]
+__all__ = ["grid_png", "load_drawing", "write_matrix_summary"]
 
 DPI = 100
 FONT = 9.0
@@ -32,9 +33,24 @@ _NOT_APPLICABLE = "#dddddd"
 _CELL_PX, _ROW_PX, _PAD_PX = 44, 20, 10
 
 
+def load_drawing() -> None:
+    """Import what `grid_png` draws with (a second or more), ahead of the first grid."""
+    for module in _DRAWING_MODULES:
+        importlib.import_module(module)
+
+
+_DRAWING_MODULES = (
+    "matplotlib.backends.backend_agg",
+    "matplotlib.collections",
+    "matplotlib.figure",
+    "matplotlib.patches",
+)
+
+
 def grid_png(cells: Sequence[MatrixCell]) -> bytes:
     """The grid: one row per interaction, one column per fault class, a verdict per cell."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 - lazy: slow
+    from matplotlib.collections import PatchCollection  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
     from matplotlib.patches import Rectangle  # noqa: PLC0415
 
@@ -68,14 +84,18 @@ def grid_png(cells: Sequence[MatrixCell]) -> bytes:
     axes.tick_params(length=0)
     for side in axes.spines.values():
         side.set_visible(False)
+    squares: list[Rectangle] = []
     for y, (_, _, found) in enumerate(rows):
         for x, rule in enumerate(RULES):
             verdict = found.get(rule.name)
             colour = _COLOURS.get(verdict or "", _NOT_APPLICABLE)
             mark = VERDICT_MARKS.get(verdict, (verdict, ""))[0] if verdict else NOT_APPLICABLE
-            axes.add_patch(Rectangle((x, y), 1, 1, facecolor=colour, edgecolor="white"))
+            squares.append(Rectangle((x, y), 1, 1, facecolor=colour, edgecolor="white"))
             axes.text(x + 0.5, y + 0.5, mark, ha="center", va="center", fontsize=FONT - 1,
                       color="white" if verdict else "#555555")  # fmt: skip
+    # One collection, not a patch per cell: the axes' limits are fixed, and adding patches one by
+    # one recomputes them every time.
+    axes.add_collection(PatchCollection(squares, match_original=True, zorder=0))
     counts: dict[str, int] = {}
     for cell in cells:
         counts[cell.verdict] = counts.get(cell.verdict, 0) + 1

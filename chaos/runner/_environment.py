@@ -1,8 +1,9 @@
 """Where the chaos runs: the proxy, the providers, and how the clients reach them.
 
 Three backends, one `ChaosEnvironment`, for every service the project declares:
-- embedded (default): the embedded Toxiproxy and each declared provider (its `app` or `command`;
-  a `url` is used as it is), each in a child process on a free port of 127.0.0.1;
+- embedded (default): the embedded Toxiproxy in a child process, and the declared providers on
+  free ports of 127.0.0.1: the `app`s together in one more child process, each `command` in its
+  own, a `url` used as it is;
 - toxiproxy: an already running Toxiproxy (`--toxiproxy-url`), providers as above;
 - attached: everything described by an environment file (how docker-compose runs it).
 """
@@ -10,7 +11,7 @@ Three backends, one `ChaosEnvironment`, for every service the project declares:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from stormproof.chaos._variables import MissingVariablesError, expand
-from stormproof.chaos.services import ProjectConfig, ProviderAdapter, ServiceDeclaration
+from stormproof.chaos.services import ProjectConfig, ProviderAdapter
 from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError
 
 Backend = Literal["embedded", "toxiproxy", "attached"]
@@ -227,12 +228,15 @@ def _start(
         _ensure_proxies(client, services)
         backend: Backend = "attached"
     else:
-        url, backend = _toxiproxy(stack, toxiproxy_url, seed, in_process=in_process)
+        toxiproxy = _toxiproxy(stack, toxiproxy_url, seed, in_process=in_process)
+        # The providers start while the proxy's process does.
+        provider_urls = _providers(stack, config, in_process=in_process)
+        url, backend = toxiproxy()
         client = ToxiproxyClient(url)
         version = _toxiproxy_version(client, url)
         services = {
-            name: _proxied(stack, client, declaration, in_process=in_process)
-            for name, declaration in config.services.items()
+            name: _proxied(stack, client, name, provider_url)
+            for name, provider_url in provider_urls.items()
         }
     adapters = {
         name: config.service(name).build_adapter(endpoint.provider_url)
@@ -246,39 +250,50 @@ def _start(
 
 def _toxiproxy(
     stack: ExitStack, toxiproxy_url: str | None, seed: int | None, *, in_process: bool
-) -> tuple[str, Backend]:
+) -> Callable[[], tuple[str, Backend]]:
+    """The Toxiproxy to use, started if it must be; call the result for its URL (it waits)."""
     if toxiproxy_url is not None:
-        return toxiproxy_url.rstrip("/"), "toxiproxy"
+        url = toxiproxy_url.rstrip("/")
+        return lambda: (url, "toxiproxy")
     if in_process:
         from stormproof.chaos.toxiproxy import EmbeddedToxiproxy  # noqa: PLC0415
 
-        return stack.enter_context(EmbeddedToxiproxy(seed=seed)).url, "embedded"
+        embedded = stack.enter_context(EmbeddedToxiproxy(seed=seed)).url
+        return lambda: (embedded, "embedded")
     from stormproof.chaos import _processes  # noqa: PLC0415
 
+    child = _processes.spawn_proxy(stack, seed)
+
+    def started() -> tuple[str, Backend]:
+        try:
+            return _processes.proxy_url(child), "embedded"
+        except _processes.ProcessStartError as exc:
+            raise ChaosEnvironmentError(str(exc)) from exc
+
+    return started
+
+
+def _providers(stack: ExitStack, config: ProjectConfig, *, in_process: bool) -> dict[str, str]:
+    from stormproof.chaos._processes import ProcessStartError  # noqa: PLC0415
+    from stormproof.chaos.services import launch_providers  # noqa: PLC0415
+
     try:
-        return _processes.start_proxy(stack, seed), "embedded"
-    except _processes.ProcessStartError as exc:
+        return launch_providers(stack, list(config.services.values()), in_process=in_process)
+    except (ProcessStartError, LookupError) as exc:
         raise ChaosEnvironmentError(str(exc)) from exc
 
 
 def _proxied(
-    stack: ExitStack, client: ToxiproxyClient, declaration: ServiceDeclaration, *, in_process: bool
+    stack: ExitStack, client: ToxiproxyClient, service: str, provider_url: str
 ) -> ServiceEndpoint:
-    from stormproof.chaos._processes import ProcessStartError  # noqa: PLC0415
-    from stormproof.chaos.services import launch_provider  # noqa: PLC0415
-
-    try:
-        provider_url = launch_provider(stack, declaration, in_process=in_process)
-    except (ProcessStartError, LookupError) as exc:
-        raise ChaosEnvironmentError(str(exc)) from exc
-    name = f"stormproof_{declaration.name}"
+    name = f"stormproof_{service}"
     upstream = _host_port(provider_url)
     with suppress(ToxiproxyError):
         client.delete_proxy(name)
     proxy = client.create_proxy(name, listen="127.0.0.1:0", upstream=upstream)
     stack.callback(_delete_quietly, client, name)
     return ServiceEndpoint(
-        service=declaration.name,
+        service=service,
         proxy=name,
         listen=proxy.listen,
         upstream=upstream,

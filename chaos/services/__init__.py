@@ -34,7 +34,11 @@ if TYPE_CHECKING:
         close_adapter,
         resolve,
     )
-    from stormproof.chaos.services._launch import NoProviderError, launch_provider
+    from stormproof.chaos.services._launch import (
+        NoProviderError,
+        launch_provider,
+        launch_providers,
+    )
 
 # Lazy: a provider adapter needs `SideEffect` without loading the clients the declarations name.
 _LAZY = {
@@ -55,6 +59,7 @@ _LAZY = {
     "demo_config_path": "_config",
     "find_config": "_config",
     "launch_provider": "_launch",
+    "launch_providers": "_launch",
     "load_config": "_config",
     "parse_config": "_config",
     "resolve": "_declaration",
@@ -82,6 +87,7 @@ __all__ = [
     "demo_config_path",
     "find_config",
     "launch_provider",
+    "launch_providers",
     "load_config",
     "parse_config",
     "resolve",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from stormproof.chaos.services._adapter import NoAdapter, ProviderAdapter
-from stormproof.clients import ServiceClient
+
+if TYPE_CHECKING:
+    from stormproof.clients import ServiceClient
 
 
 class DeclarationError(ValueError):
@@ -81,6 +83,9 @@ class ServiceDeclaration:
         Raises:
             DeclarationError: it cannot be imported or is not a `ServiceClient` subclass.
         """
+        # Imported here: a provider process resolves only its app, never a client.
+        from stormproof.clients import ServiceClient  # noqa: PLC0415
+
         value = resolve(self.client, what=f"service {self.name}: client")
         if not (isinstance(value, type) and issubclass(value, ServiceClient)):
             raise DeclarationError(

@@ -1,53 +1,61 @@
-"""Serve a provider app in a process of its own: `python -m stormproof.chaos.services._serve`.
+"""Serve provider apps in a process of their own: `python -m stormproof.chaos.services._serve`.
 
-    python -m stormproof.chaos.services._serve package.module:factory [--options JSON]
+    python -m stormproof.chaos.services._serve '{"orders": {"app": "package.module:factory"}}'
 
-Binds 127.0.0.1 on a free port (or `--host`/`--port`), prints `{"url": ...}` on one line of
-standard output once it listens, and serves with uvicorn until SIGTERM or Ctrl-C.
+The argument maps each service to its app factory and the factory's keyword arguments
+(`"options"`). Every app gets a free port of 127.0.0.1 (or `--host`) and a uvicorn thread of its
+own: a run starts one such process for all its app providers, not one per app. Prints
+`{"urls": {service: url, ...}}` on one line once all accept requests, and serves until SIGTERM or
+Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import socket
+import signal
 import sys
-
-import uvicorn
+import threading
+from typing import Any
 
 from stormproof.chaos.services._declaration import DeclarationError, resolve
 
 
+def _servers(apps: Any, host: str) -> dict[str, Any]:
+    from stormproof.providers._server import ProviderServer  # noqa: PLC0415
+
+    if not isinstance(apps, dict) or not apps:
+        raise ValueError('expected a JSON object: {"service": {"app": "package.module:factory"}}')
+    servers: dict[str, Any] = {}
+    for name, spec in apps.items():
+        factory = resolve(spec["app"], what=f"service {name}: app")
+        servers[name] = ProviderServer(name, factory(**spec.get("options", {})), host=host)
+    return servers
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Serve the app; 2 when the factory cannot be resolved or the address cannot be bound."""
+    """Serve the apps; 2 when a factory cannot be resolved or an address cannot be bound."""
+    from stormproof.providers._server import ProviderGroup, ProviderStartError  # noqa: PLC0415
+
     parser = argparse.ArgumentParser(prog="python -m stormproof.chaos.services._serve")
-    parser.add_argument("app", help="package.module:factory returning an ASGI app")
-    parser.add_argument("--options", default="{}", help="keyword arguments of the factory (JSON)")
+    parser.add_argument("apps", help="JSON: service -> app factory and its options")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    group = ProviderGroup({})
     try:
-        factory = resolve(args.app, what="app")
-        app = factory(**json.loads(args.options))
-    except (DeclarationError, TypeError, ValueError) as exc:
+        group = ProviderGroup(_servers(json.loads(args.apps), args.host))
+        for server in group:
+            server.start()
+    except (DeclarationError, ProviderStartError, KeyError, TypeError, ValueError) as exc:
+        group.stop()
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((args.host, args.port))
-        sock.listen(128)
-    except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 2
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    # Connections wait in the listen backlog until uvicorn accepts them: ready as soon as bound.
-    print(json.dumps({"url": f"http://{host}:{sock.getsockname()[1]}"}), flush=True)
-    config = uvicorn.Config(
-        app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=1
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    print(json.dumps({"urls": group.urls}), flush=True)
+    stopping.wait()
+    group.stop()
     return 0
 
 

@@ -7,7 +7,9 @@ a drop-in for ``toxiproxy-server``. ``ToxiproxyClient`` talks to it or to a real
 import logging as _logging
 from collections.abc import Mapping as _Mapping
 from types import MappingProxyType as _MappingProxyType
+from typing import TYPE_CHECKING
 
+from stormproof.chaos._lazy import lazy_exports
 from stormproof.chaos.toxiproxy._client import ToxiproxyClient
 from stormproof.chaos.toxiproxy._errors import (
     ToxiproxyBadRequestError,
@@ -18,14 +20,25 @@ from stormproof.chaos.toxiproxy._errors import (
     ToxiproxyServerError,
 )
 from stormproof.chaos.toxiproxy._models import Proxy, ProxySpec, Toxic, ToxicSpec, ToxicStats
-from stormproof.chaos.toxiproxy._server import (
-    ConfigError,
-    EmbeddedToxiproxy,
-    ServerStats,
-    ToxiproxyServer,
-)
 from stormproof.chaos.toxiproxy._toxics import KINDS as _KINDS
 from stormproof.chaos.toxiproxy._toxics._base import AttrSpec, ToxicKind
+
+if TYPE_CHECKING:
+    from stormproof.chaos.toxiproxy._server import (
+        ConfigError,
+        EmbeddedToxiproxy,
+        ServerStats,
+        ToxiproxyServer,
+    )
+
+# The server (aiohttp) loads on first use: a client of the proxy, such as a test process whose
+# proxy runs in a child process, only needs the models and the client.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    dict.fromkeys(
+        ("ConfigError", "EmbeddedToxiproxy", "ServerStats", "ToxiproxyServer"), "_server"
+    ),
+)
 
 TOXIC_KINDS: _Mapping[str, ToxicKind] = _MappingProxyType(_KINDS)
 """Every toxic type the embedded server knows, by type name (read-only).
