@@ -7,9 +7,9 @@ a drop-in for ``toxiproxy-server``. ``ToxiproxyClient`` talks to it or to a real
 import logging as _logging
 from collections.abc import Mapping as _Mapping
 from types import MappingProxyType as _MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from stormproof.chaos._lazy import lazy_exports
+from stormproof.chaos._lazy import lazy_exports as _lazy_exports
 from stormproof.chaos.toxiproxy._client import ToxiproxyClient
 from stormproof.chaos.toxiproxy._errors import (
     ToxiproxyBadRequestError,
@@ -23,7 +23,7 @@ from stormproof.chaos.toxiproxy._models import Proxy, ProxySpec, Toxic, ToxicSpe
 from stormproof.chaos.toxiproxy._toxics import KINDS as _KINDS
 from stormproof.chaos.toxiproxy._toxics._base import AttrSpec, ToxicKind
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from stormproof.chaos.toxiproxy._server import (
         ConfigError,
         EmbeddedToxiproxy,
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 # The server (aiohttp) loads on first use: a client of the proxy, such as a test process whose
 # proxy runs in a child process, only needs the models and the client.
-__getattr__, __dir__ = lazy_exports(
+__getattr__, __dir__ = _lazy_exports(
     __name__,
     dict.fromkeys(
         ("ConfigError", "EmbeddedToxiproxy", "ServerStats", "ToxiproxyServer"), "_server"
