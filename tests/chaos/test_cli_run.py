@@ -216,6 +216,15 @@ phases:
 """
 
 
+# Ctrl-C reaches a command run in a terminal. A suite started in the background (`&` in a script,
+# nohup) hands its children SIGINT ignored, and Python then keeps ignoring it: this command
+# takes Ctrl-C as it would in a terminal, whoever started the suite.
+STORMPROOF_IN_A_TERMINAL = [
+    sys.executable, "-c", "import signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
+    " from stormproof.chaos.cli import main; main()",
+]  # fmt: skip
+
+
 def test_an_interrupted_run_is_marked_interrupted_and_exits_130(tmp_path):
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
@@ -226,8 +235,8 @@ def test_an_interrupted_run_is_marked_interrupted_and_exits_130(tmp_path):
     env = {**os.environ, "PACT_DO_NOT_TRACK": "true", "COLUMNS": "200"}
     env.pop("TOXIPROXY_URL", None)
     process = subprocess.Popen(
-        [*STORMPROOF, "run", "--scenarios", str(scenarios), "--no-contracts", "--no-html",
-         "--output", str(results)],
+        [*STORMPROOF_IN_A_TERMINAL, "run", "--scenarios", str(scenarios), "--no-contracts",
+         "--no-html", "--output", str(results)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
