@@ -16,17 +16,20 @@ import json
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stormproof.chaos.services._declaration import DeclarationError, resolve
 
+if TYPE_CHECKING:
+    from stormproof.providers._server import ProviderServer
 
-def _servers(apps: Any, host: str) -> dict[str, Any]:
+
+def _servers(apps: Any, host: str) -> dict[str, ProviderServer]:
     from stormproof.providers._server import ProviderServer  # noqa: PLC0415
 
     if not isinstance(apps, dict) or not apps:
         raise ValueError('expected a JSON object: {"service": {"app": "package.module:factory"}}')
-    servers: dict[str, Any] = {}
+    servers: dict[str, ProviderServer] = {}
     for name, spec in apps.items():
         factory = resolve(spec["app"], what=f"service {name}: app")
         servers[name] = ProviderServer(name, factory(**spec.get("options", {})), host=host)
