@@ -62,7 +62,7 @@ class Side(asyncio.Protocol):
             link.received += size
             link.sent += size
             link.dst_write(data)
-        else:
+        elif link.shortcut is None or not link.shortcut(data):
             link.feed(data)
 
     def eof_received(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -70,6 +71,8 @@ def _read_responses_after(sock: socket.socket, first: bytes, methods: list[bytes
         (b"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 without Host"),
         (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "two Host headers"),
         (b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "a blank line first"),
+        (b"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", "two spaces after the method"),
+        (b"GET / HTTP/1.1\r\nhost: a\r\nHOST: b\r\n\r\n", "two Host headers, cased otherwise"),
     ],
 )
 def test_what_h11_refuses_is_not_http_though_llhttp_reads_it(client, data, why):
@@ -82,6 +85,32 @@ def test_what_h11_refuses_is_not_http_though_llhttp_reads_it(client, data, why):
             assert recv_all(sock) == data, why
     stats = client.toxic_stats("raw", TOXIC)
     assert (stats.not_http, stats.requests) == (1, 0), why
+
+
+def test_the_path_of_an_absolute_form_target_is_matched_without_its_query(client, upstream_web):
+    listen, upstream = upstream_web
+    client.add_toxic("web", "http", attributes={"path": "/hit", "status": 418})
+    with connect(listen) as sock:
+        answers = []
+        for target in (b"http://x/miss?q=/hit", b"http://x/hit?q=1"):  # one read each
+            sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % target)
+            answers += _read_responses(sock, [b"GET"])
+    assert [status for status, _ in answers] == [200, 418]
+    assert len(upstream.seen) == 1  # the answered request never reached it
+    stats = client.toxic_stats("web", TOXIC)
+    assert (stats.requests, stats.matched, stats.acted) == (2, 1, 1)
+
+
+def test_a_request_read_while_one_is_held_back_goes_on_after_it(client, upstream_web):
+    listen, upstream = upstream_web
+    client.add_toxic("web", "http", attributes={"path": "/held", "mode": "slow", "delay_ms": 300})
+    with connect(listen) as sock:
+        sock.sendall(b"GET /held HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.05)  # the next request comes in a read of its own, the first still held
+        sock.sendall(b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+        answers = _read_responses(sock, [b"GET", b"GET"])
+    assert [status for status, _ in answers] == [200, 200]
+    assert [path for _, path, _ in upstream.seen] == ["/held", "/next"]
 
 
 @pytest.fixture

@@ -196,6 +196,12 @@ class Stage:
     def chain_changed(self, stages: list[Stage]) -> None:
         """The link's chain is now `stages` (a toxic was added or removed; this one included)."""
 
+    def shortcut(self, stages: list[Stage]) -> Callable[[bytes], bool] | None:
+        """For the head of `stages`: a check the link runs on each read before pushing it
+        through the chain. It returns True when it took the read itself (wrote it straight to
+        the destination, say), False when the read must go through the chain. None: no check."""
+        return None
+
     def on_data(self, chunk: Chunk) -> None:
         """Handle a chunk while active (default: forward)."""
         self.emit(chunk)

@@ -86,15 +86,35 @@ class HttpAttributes(BaseModel):
                 raise ValueError(f"not a valid header: {name!r}")
         return value
 
-    def matches(self, method: str, path: str) -> bool:
+    def matcher(self) -> RequestMatcher:
+        """The method and path rule, for the bytes of request lines."""
+        return RequestMatcher(self.method, self.path)
+
+
+class RequestMatcher:
+    """Which requests an ``http`` toxic acts on, compared as the bytes they arrive in.
+
+    Attributes:
+        method: Only requests with this method (empty: any).
+        path: Only this path, or paths starting with it when `prefix` (None: any path).
+        prefix: The rule's path ended with ``*``.
+    """
+
+    __slots__ = ("method", "path", "prefix")
+
+    def __init__(self, method: str, path: str) -> None:
+        self.method = method.encode()
+        self.prefix = path.endswith("*") and path != "*"
+        self.path = None if path in ("", "*") else path.removesuffix("*").encode()
+
+    def hits(self, method: bytes, path: bytes) -> bool:
         """Whether a request with this method and path (query excluded) is one to act on."""
         if self.method and self.method != method:
             return False
-        if not self.path or self.path == "*":
+        rule = self.path
+        if rule is None:
             return True
-        if self.path.endswith("*"):
-            return path.startswith(self.path[:-1])
-        return path == self.path
+        return path.startswith(rule) if self.prefix else path == rule
 
 
 def parse_http_attributes(raw: object, base: Mapping[str, Any] | None = None) -> dict[str, Any]:

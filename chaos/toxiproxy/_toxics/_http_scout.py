@@ -7,51 +7,116 @@ complete, and at most one message end, at its very end: then the read can go on 
 offset needed inside it (httptools gives none). Anything else (a head split across reads, two
 messages in one read, an upgrade, bytes llhttp refuses) is left to h11, from the start of the
 message the scout was in.
+
+llhttp's callbacks are C calls that append a marker to a log (no Python frame per event: on a
+busy machine each Python callback costs about as much as the parse itself); the scout reads the
+log once the read is parsed, and the request line and Host fields from the read's bytes.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import httptools
 
 _ERRORS = (httptools.HttpParserError, httptools.HttpParserUpgrade)
 _BLANK = frozenset(b"\r\n")
+_VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
+BEGIN, HEAD, DONE = 1, 2, 3
+_WHOLE = bytes((BEGIN, HEAD, DONE))  # the usual read: one whole message
+
+
+class _Events:
+    """The parser's protocol: each callback appends its marker to `log`."""
+
+    __slots__ = ("on_headers_complete", "on_message_begin", "on_message_complete")
+
+    def __init__(self, log: bytearray) -> None:
+        self.on_message_begin = partial(log.append, BEGIN)
+        self.on_headers_complete = partial(log.append, HEAD)
+        self.on_message_complete = partial(log.append, DONE)
 
 
 class _Scout:
-    """What one read held: whether a message began, its head, whether a message ended."""
+    """What one read held: whether a message head was read, whether a message ended."""
 
-    __slots__ = ("began", "busy", "done", "head", "parser", "since", "vouch")
+    __slots__ = (
+        "busy",
+        "done",
+        "events",
+        "final",
+        "head",
+        "method",
+        "parser",
+        "request",
+        "since",
+        "target",
+    )
 
     parser: httptools.HttpRequestParser | httptools.HttpResponseParser
 
-    def __init__(self) -> None:
+    def __init__(self, request: bool) -> None:
+        self.request = request
+        self.method = self.target = b""  # requests: those of the head the last read held
+        self.final = False  # answers: whether the head the last read held is not a 1xx
         self.busy = False  # inside a message whose head was read (and whose bytes went on)
         self.since = bytearray()  # that message's bytes so far, for h11 if it takes over
-        self.began = self.done = self.vouch = False
-        self.head = False
-
-    def on_message_begin(self) -> None:
-        if self.began or self.done:  # a second message in one read: its start is unknown
-            self.vouch = False
-        self.began = True
-
-    def on_headers_complete(self) -> None:
-        self.head = True
-
-    def on_message_complete(self) -> None:
-        self.done = True
+        self.events = bytearray()
+        self.done = self.head = False
 
     def feed(self, data: bytes) -> bool:
         """Feed one read; whether it can go on whole (see the module's docstring)."""
         if not self.busy and data[0] in _BLANK:
             return False  # h11 refuses a blank line before a message: let it say so
-        self.began = self.done = self.head = False
-        self.vouch = True
+        events = self.events
+        events.clear()
         try:
             self.parser.feed_data(data)
         except _ERRORS:
             return False
-        return self.vouch and (self.head or not self.began)
+        if events == _WHOLE:
+            self.head = self.done = True
+        elif not self._judge(events):
+            return False
+        if not self.head:
+            return True
+        if self.request:
+            return self._request_line(data)
+        parser = self.parser
+        assert isinstance(parser, httptools.HttpResponseParser)
+        self.final = parser.get_status_code() >= 200
+        return True
+
+    def _request_line(self, data: bytes) -> bool:
+        """Take the method and target of the head llhttp accepted; False: leave it to h11.
+
+        A vouched read with a head starts with it. Whatever this reading does not find as it
+        expects (more than one space, an HTTP version h11 refuses, no Host) goes to h11.
+        """
+        line_end = data.find(b"\r\n")
+        head_end = data.find(b"\r\n\r\n", line_end)
+        parts = data[:line_end].split(b" ")
+        if head_end < 0 or len(parts) != 3 or parts[2] not in _VERSIONS:
+            return False
+        self.method, self.target, version = parts
+        # h11 requires exactly one Host in HTTP/1.1 (at most one before); llhttp does not.
+        # llhttp accepts only CRLF line ends and refuses obs-fold, so a field line starts after
+        # CRLF and this counts Host fields exactly.
+        hosts = data[line_end : head_end + 2].lower().count(b"\r\nhost:")
+        return hosts == 1 or (hosts == 0 and version == b"HTTP/1.0")
+
+    def _judge(self, events: bytearray) -> bool:
+        began = self.head = self.done = False
+        for event in events:
+            if event == BEGIN:
+                if began or self.done:  # a second message in one read: its start is unknown
+                    return False
+                began = True
+            elif event == HEAD:
+                self.head = True
+            else:
+                self.done = True
+        return self.head or not began
 
     def commit(self, data: bytes) -> None:
         """The read went on whole: remember where it left the stream."""
@@ -66,51 +131,22 @@ class _Scout:
 class RequestScout(_Scout):
     """Reads requests: the method and target of the head the last read held."""
 
-    __slots__ = ("hosts", "method", "target")
+    __slots__ = ()
 
     parser: httptools.HttpRequestParser
 
     def __init__(self) -> None:
-        super().__init__()
-        self.parser = httptools.HttpRequestParser(self)
-        self.method = b""
-        self.target = b""
-        self.hosts = 0
-
-    def on_message_begin(self) -> None:
-        if self.began or self.done:
-            self.vouch = False
-        self.began = True
-        self.target = b""
-        self.hosts = 0
-
-    def on_url(self, url: bytes) -> None:
-        self.target += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"host":
-            self.hosts += 1
-
-    def on_headers_complete(self) -> None:
-        self.head = True
-        self.method = self.parser.get_method()
-        # h11 requires exactly one Host in HTTP/1.1 (at most one before); llhttp does not.
-        if self.hosts > 1 or (self.hosts == 0 and self.parser.get_http_version() == "1.1"):
-            self.vouch = False
+        super().__init__(request=True)
+        self.parser = httptools.HttpRequestParser(_Events(self.events))
 
 
 class ResponseScout(_Scout):
     """Reads responses: whether the head the last read held is a final answer (not 1xx)."""
 
-    __slots__ = ("final",)
+    __slots__ = ()
 
     parser: httptools.HttpResponseParser
 
     def __init__(self) -> None:
-        super().__init__()
-        self.parser = httptools.HttpResponseParser(self)
-        self.final = False
-
-    def on_headers_complete(self) -> None:
-        self.head = True
-        self.final = self.parser.get_status_code() >= 200
+        super().__init__(request=False)
+        self.parser = httptools.HttpResponseParser(_Events(self.events))

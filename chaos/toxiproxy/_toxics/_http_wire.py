@@ -72,12 +72,11 @@ class Reader:
         return self.conn.trailing_data[0]
 
 
-def request_path(target: bytes) -> str:
+def request_path(target: bytes) -> bytes:
     """The path of a request target, without its query (``/a?b`` -> ``/a``)."""
-    text = target.decode("latin-1")
-    if "://" in text:  # absolute-form, as a client speaking to a proxy sends it
-        text = "/" + text.split("://", 1)[1].partition("/")[2]
-    return text.split("?", 1)[0].split("#", 1)[0]
+    if b"://" in target:  # absolute-form, as a client speaking to a proxy sends it
+        target = b"/" + target.split(b"://", 1)[1].partition(b"/")[2]
+    return target.split(b"?", 1)[0].split(b"#", 1)[0]
 
 
 def wants_continue(request: h11.Request) -> bool:

@@ -33,7 +33,7 @@ class Outbox:
         finish: Ends the stage's output.
     """
 
-    __slots__ = ("_entries", "_finish", "_send", "batching", "timer")
+    __slots__ = ("_finish", "_send", "batching", "entries", "timer")
 
     def __init__(
         self,
@@ -41,7 +41,7 @@ class Outbox:
         send: Callable[[Chunk], None],
         finish: Callable[[str], None],
     ) -> None:
-        self._entries: deque[_Entry] = deque()
+        self.entries: deque[_Entry] = deque()  # what waits to go, in order
         self._send = send
         self._finish = finish
         self.timer = loop_timer(self.pump)
@@ -52,48 +52,44 @@ class Outbox:
     def data(self, data: bytes, ts: float) -> None:
         """Queue bytes to send as soon as everything before them went."""
         if data:
-            last = self._entries[-1] if self._entries else None
+            last = self.entries[-1] if self.entries else None
             if self.batching and last is not None and last.kind == DATA:
                 last.data = bytes(last.data) + data
             else:
-                self._entries.append(_Entry(DATA, data, ts))
+                self.entries.append(_Entry(DATA, data, ts))
             if not self.batching:
                 self.pump()
 
-    def idle(self) -> bool:
-        """Whether nothing is queued (bytes sent now would not overtake anything)."""
-        return not self._entries
-
     def wait(self, due: float) -> None:
         """Hold everything queued after this until monotonic time `due`."""
-        self._entries.append(_Entry(WAIT, due=due))
+        self.entries.append(_Entry(WAIT, due=due))
         self.pump()
 
     def drip(self, data: bytes, piece: int, interval: float) -> None:
         """Queue bytes to send `piece` bytes at a time, `interval` seconds apart."""
         if not data:
             return
-        last = self._entries[-1] if self._entries else None
+        last = self.entries[-1] if self.entries else None
         if last is not None and last.kind == DRIP:
             assert isinstance(last.data, bytearray)
             last.data += data
         else:
             entry = _Entry(DRIP, data, monotonic())
             entry.piece, entry.interval = piece, interval
-            self._entries.append(entry)
+            self.entries.append(entry)
         self.pump()
 
     def end(self, kind: str) -> None:
         """End the stream once everything before it went."""
         entry = _Entry(END)
         entry.end = kind
-        self._entries.append(entry)
+        self.entries.append(entry)
         self.pump()
 
     def pump(self) -> None:
         """Send whatever is due; arm the timer for the rest."""
         self.batching = False
-        entries = self._entries
+        entries = self.entries
         while entries:
             entry = entries[0]
             if entry.kind == DATA:
@@ -126,7 +122,7 @@ class Outbox:
     def take(self) -> tuple[list[bytes], str | None]:
         """Empty the outbox (the toxic is going): the bytes it held and a held end of stream."""
         self.timer.cancel()
-        held = [bytes(e.data) for e in self._entries if e.kind in (DATA, DRIP) and e.data]
-        end = next((e.end for e in self._entries if e.kind == END), None)
-        self._entries.clear()
+        held = [bytes(e.data) for e in self.entries if e.kind in (DATA, DRIP) and e.data]
+        end = next((e.end for e in self.entries if e.kind == END), None)
+        self.entries.clear()
         return held, end

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from time import monotonic
 from typing import TYPE_CHECKING, Any, cast
 
@@ -108,8 +109,10 @@ class HttpStage(Stage):
         "dead",
         "held",
         "is_request",
+        "matcher",
         "passthrough",
         "peer",
+        "plain",
         "primary",
         "queue",
         "reader",
@@ -118,6 +121,7 @@ class HttpStage(Stage):
         "rules",
         "scout",
         "seen",
+        "sink",
         "tallies",
         "toxicity",
     )
@@ -140,6 +144,7 @@ class HttpStage(Stage):
 
     def setup(self) -> None:
         link = cast("Link", self.link)
+        self.sink = link  # the link as its own class (`link` is typed as every stage sees it)
         self.is_request = link.direction == "upstream"
         self.box = Outbox(lambda cb: Timer(link.loop, cb), self._send, self.emit_end)
         self.held = bytearray()
@@ -151,6 +156,7 @@ class HttpStage(Stage):
         self.cut_at = -1
         self.queue: deque[_Answer | _Expect] = deque()
         self.peer: HttpStage | None = None
+        self.plain: dict[bytes, _Expect] = {}  # answers owed to requests no toxic acts on
         self.rule: HttpStage = self  # the toxic whose decision the current answer carries out
         self.reader: Reader | None = None
         # The link's http toxics in chain order and their counters; kept by `chain_changed`.
@@ -168,8 +174,35 @@ class HttpStage(Stage):
         self.tallies = tuple(rule.counters for rule in self.rules)
         self.primary = self.rules[0] is self
 
+    def shortcut(self, stages: list[Stage]) -> Callable[[bytes], bool] | None:
+        # Only http toxics on the link: a read nobody acts on may skip the chain altogether.
+        return self._shortcut if all(isinstance(s, HttpStage) for s in stages) else None
+
+    def _shortcut(self, data: bytes) -> bool:
+        """The usual read, of messages no rule matches, written on without a chunk or a stage
+        in between; False: it goes through the chain (see `push`)."""
+        if self.scout is None or self.out_closed or self.dead or self.passthrough:
+            return False
+        ts = monotonic()
+        if not (
+            self._scout_request(data, ts) if self.is_request else self._scout_response(data, ts)
+        ):
+            self._go_exact(ts)  # h11 reads it from its start, through the chain
+            return False
+        sink = self.sink
+        if self.box.entries or sink.coalesced is not None:
+            # Bytes still wait to go before these (a request held back, a write joined behind
+            # a backlog): these queue behind them.
+            sink.received += len(data)
+            sink.inflight += len(data)
+            self.box.data(data, ts)
+        else:
+            sink.write_through(data)
+        return True
+
     def configured(self) -> None:
         self.config = HttpAttributes.model_validate(self.attrs)
+        self.matcher = self.config.matcher()
 
     def update(self, attrs: dict[str, int], toxicity: float) -> None:
         # Nothing held is replayed: the parsers keep their place in the stream.
@@ -199,10 +232,10 @@ class HttpStage(Stage):
             self.scout is not None
             and self.primary
             and not (self.out_closed or self.dead or self.passthrough)
-            and self.box.idle()
+            and not self.box.entries
         ):
             if self._scouted(chunk.data, chunk.ts):
-                if self.box.idle():
+                if not self.box.entries:
                     self.next.push(chunk)
                 else:
                     self.link.dropped(0, chunks=1)
@@ -230,7 +263,7 @@ class HttpStage(Stage):
         if self.scout is not None:
             # Bytes that cannot start a request fail the scout too: h11 then says so.
             if self._scouted(data, ts):
-                if self.box.idle():  # the usual case, without the outbox's bookkeeping
+                if not self.box.entries:  # the usual case, without the outbox's bookkeeping
                     self._send(Chunk(data, ts))
                 else:
                     self.box.data(data, ts)
@@ -364,39 +397,55 @@ class HttpStage(Stage):
 
     def _scouted(self, data: bytes, ts: float) -> bool:
         """Whether the scout vouches that `data` goes on whole, nobody acting; False: h11's turn."""
+        if self.is_request:
+            return self._scout_request(data, ts)
+        return self._scout_response(data, ts)
+
+    def _scout_request(self, data: bytes, ts: float) -> bool:
         scout = self.scout
-        if isinstance(scout, RequestScout):
-            if not scout.feed(data):
-                return False
-            if scout.head:
-                method, path = scout.method.decode("latin-1"), request_path(scout.target)
-                for rule in self.rules:
-                    if rule.config.matches(method, path):
-                        return False  # h11 reads it from its start, and counts it
-                scout.commit(data)
-                self.seen = True
-                for tally in self.tallies:
-                    tally.requests += 1
-                peer = self.peer
-                if peer is not None and not peer.out_closed:
-                    peer.queue.append(_Expect(scout.method, None, self))
-                    if scout.method in _UNFRAMED:
-                        peer._go_exact(ts)
-            else:
-                scout.commit(data)
-        else:
-            assert isinstance(scout, ResponseScout)
-            if not scout.busy and not self.queue:
-                return True  # nobody asked for these bytes: they go on unread, as h11 leaves them
-            if not scout.feed(data):
-                return False
+        assert isinstance(scout, RequestScout)
+        if not scout.feed(data):
+            return False
+        if scout.head:
+            method, path = scout.method, request_path(scout.target)
+            for rule in self.rules:
+                if rule.matcher.hits(method, path):
+                    return False  # h11 reads it from its start, and counts it
             scout.commit(data)
-            self.seen = self.seen or (scout.head and scout.final)
-            if scout.done and scout.final:
-                self.queue.popleft()
+            self.seen = True
+            for tally in self.tallies:
+                tally.requests += 1
+            peer = self.peer
+            if peer is not None and not peer.out_closed:
+                owed = self.plain.get(method)
+                if owed is None:  # one per method: nothing changes an _Expect once made
+                    owed = self.plain[method] = _Expect(method, None, self)
+                peer.queue.append(owed)
+                if method in _UNFRAMED:
+                    peer._go_exact(ts)
+        else:
+            scout.commit(data)
         if scout.busy and len(scout.since) > SCOUT_LIMIT:
             self._go_exact(ts)  # h11 reads the rest of a long message rather than keep a copy
-        elif not (self.is_request or scout.busy or not self.queue or self._plain_answers()):
+        return True
+
+    def _scout_response(self, data: bytes, ts: float) -> bool:
+        scout = self.scout
+        assert isinstance(scout, ResponseScout)
+        queue = self.queue
+        if not scout.busy and not queue:
+            return True  # nobody asked for these bytes: they go on unread, as h11 leaves them
+        if not scout.feed(data):
+            return False
+        scout.commit(data)
+        if scout.final:
+            if scout.head:
+                self.seen = True
+            if scout.done:
+                queue.popleft()
+        if scout.busy and len(scout.since) > SCOUT_LIMIT:
+            self._go_exact(ts)  # h11 reads the rest of a long message rather than keep a copy
+        elif queue and not scout.busy and not self._plain_answers():
             self._go_exact(ts)  # the next answer owed is one to act on
         return True
 
@@ -445,13 +494,13 @@ class HttpStage(Stage):
         self.box.data(data, ts)
 
     # -- the request side --------------------------------------------------------------
-    def _claim(self, method: str, path: str) -> HttpStage | None:
+    def _claim(self, method: bytes, path: bytes) -> HttpStage | None:
         """Count the request on every http toxic; the oldest that takes it acts on it."""
         chosen: HttpStage | None = None
         for rule in self.rules:
             counters, config = rule.counters, rule.config
             counters.requests += 1
-            if not config.matches(method, path):
+            if not rule.matcher.hits(method, path):
                 continue
             counters.matched += 1
             rolled = chosen is None and rule.rng.random() < rule.toxicity
@@ -462,7 +511,7 @@ class HttpStage(Stage):
 
     def _decide(self, request: h11.Request) -> None:
         self.seen = True
-        chosen = self._claim(request.method.decode("latin-1"), request_path(request.target))
+        chosen = self._claim(request.method, request_path(request.target))
         rule = chosen or self
         config = rule.config
         act = chosen is not None

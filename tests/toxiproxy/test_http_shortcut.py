@@ -1,0 +1,84 @@
+"""The http toxic's shortcut, which writes a read no rule matches straight to the destination,
+never overtakes bytes the link still holds."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+
+from stormproof.chaos.toxiproxy._connection import Side
+from stormproof.chaos.toxiproxy._link import Link
+from stormproof.chaos.toxiproxy._toxics import KINDS
+from stormproof.chaos.toxiproxy._toxics.http import HttpWitness
+
+
+class _Transport:
+    """Records writes; `backlog` is what it says it has yet to send."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.backlog = 0
+
+    def write(self, data: bytes) -> None:
+        self.written.append(bytes(data))
+
+    def get_write_buffer_size(self) -> int:
+        return self.backlog
+
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def _request_side(loop: asyncio.AbstractEventLoop) -> tuple[Side, _Transport, HttpWitness]:
+    """A connection's two links with an http toxic matching nothing; the client's socket."""
+    proxy = SimpleNamespace(metrics=None, name="web", listen="127.0.0.1:1", upstream="127.0.0.1:2")
+    conn = SimpleNamespace(proxy=proxy, up=None, down=None)
+    client, upstream = Side(None), Side(None)
+    client.transport, upstream.transport = _Transport(), _Transport()  # type: ignore[assignment]
+    conn.up = Link(conn, "upstream", client, upstream, loop)  # type: ignore[arg-type]
+    conn.down = Link(conn, "downstream", upstream, client, loop)  # type: ignore[arg-type]
+    client.link_in = conn.up
+    kind, witness = KINDS["http"], HttpWitness()
+    attrs = kind.parse({"path": "/never"}, None) if kind.parse else {}
+    for link in (conn.up, conn.down):
+        link.add_stage(kind, "http", dict(attrs), 1.0, random.Random(1), witness=witness)
+    assert conn.up.shortcut is not None
+    return client, upstream.transport, witness  # type: ignore[return-value]
+
+
+def test_a_read_the_scout_vouches_for_queues_behind_a_write_joined_to_a_backlog(loop):
+    client, upstream, witness = _request_side(loop)
+    upstream.backlog = 1  # the upstream socket has bytes yet to send: chain writes are joined
+    first = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+    second = b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+    client.data_received(first[:20])  # a head split across reads: h11 reads it, in the chain
+    client.data_received(first[20:])
+    client.data_received(second)  # vouched for by the scout, in the same turn of the loop
+    loop.run_until_complete(asyncio.sleep(0))
+    assert b"".join(upstream.written) == first + second
+    assert witness.requests == 2
+
+
+def test_with_nothing_held_a_vouched_read_is_written_as_it_came(loop):
+    client, upstream, witness = _request_side(loop)
+    request = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+    client.data_received(request)
+    assert upstream.written == [request]  # at once, without a turn of the loop
+    assert (witness.requests, witness.matched) == (1, 0)
