@@ -8,9 +8,9 @@ offset needed inside it (httptools gives none). Anything else (a head split acro
 messages in one read, an upgrade, bytes llhttp refuses) is left to h11, from the start of the
 message the scout was in.
 
-llhttp's callbacks are C calls that append a marker to a log (no Python frame per event: on a
-busy machine each Python callback costs about as much as the parse itself); the scout reads the
-log once the read is parsed, and the request line and Host fields from the read's bytes.
+llhttp's callbacks are C calls that append a marker to a log: with a Python callback per event
+and per header field, a request's callbacks cost more than llhttp's parse of it. The scout reads
+the log once the read is parsed, and the request line and Host fields from the read's bytes.
 """
 
 from __future__ import annotations

@@ -184,9 +184,7 @@ class HttpStage(Stage):
         if self.scout is None or self.out_closed or self.dead or self.passthrough:
             return False
         ts = monotonic()
-        if not (
-            self._scout_request(data, ts) if self.is_request else self._scout_response(data, ts)
-        ):
+        if not self._scouted(data, ts):
             self._go_exact(ts)  # h11 reads it from its start, through the chain
             return False
         sink = self.sink
@@ -418,7 +416,9 @@ class HttpStage(Stage):
             peer = self.peer
             if peer is not None and not peer.out_closed:
                 owed = self.plain.get(method)
-                if owed is None:  # one per method: nothing changes an _Expect once made
+                if (
+                    owed is None
+                ):  # one per method (llhttp knows a fixed set): an _Expect never changes
                     owed = self.plain[method] = _Expect(method, None, self)
                 peer.queue.append(owed)
                 if method in _UNFRAMED:
