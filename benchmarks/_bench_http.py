@@ -13,6 +13,7 @@ import re
 import socket
 import statistics
 import time
+from pathlib import Path
 from typing import cast
 
 from stormproof.chaos.toxiproxy import ToxiproxyClient
@@ -22,6 +23,7 @@ ANSWER = (
     + b'{"ok": true}'
 )
 REQUEST = b"GET /orders/ord_1 HTTP/1.1\r\nHost: bench\r\nAccept: application/json\r\n\r\n"
+WARMUP = 50  # round trips before the measured ones, on each connection
 _LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 
 
@@ -52,7 +54,7 @@ def _read_answer(sock: socket.socket, pending: bytes) -> bytes:
     return rest[size:]
 
 
-def http_round_trips(addr: str, count: int, warmup: int = 50) -> list[float]:
+def http_round_trips(addr: str, count: int, warmup: int = WARMUP) -> list[float]:
     """Seconds per request/answer over one keep-alive connection."""
     host, port = addr.rsplit(":", 1)
     samples = []
@@ -68,18 +70,44 @@ def http_round_trips(addr: str, count: int, warmup: int = 50) -> list[float]:
     return samples
 
 
-def measure(api: ToxiproxyClient, upstream: str, count: int, rounds: int = 5) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time a process (all its threads) has run, from Linux's schedstat; None elsewhere."""
+    try:
+        return (
+            sum(
+                int(stat.read_text().split()[0])
+                for stat in Path(f"/proc/{pid}/task").glob("*/schedstat")
+            )
+            / 1e9
+        )
+    except (OSError, ValueError):
+        return None
+
+
+def measure(
+    api: ToxiproxyClient, upstream: str, count: int, pid: int | None = None, rounds: int = 5
+) -> dict[str, float]:
     """Median round trips direct, proxied, proxied through a non-matching http toxic; and the
-    requests/s a matching `status` http toxic answers (one connection, one at a time)."""
+    requests/s a matching `status` http toxic answers (one connection, one at a time). With the
+    proxy's `pid` (Linux), also its CPU time per round trip without and with the toxic."""
     listen = api.create_proxy("bench_http", "127.0.0.1:0", upstream).listen
     per_round = max(count // rounds, 10)
     runs: dict[str, list[float]] = {"direct": [], "proxy": [], "toxic": []}
+    cpu = {"proxy": 0.0, "toxic": 0.0}
+
+    def proxied(name: str) -> None:
+        before = cpu_seconds(pid) if pid is not None else None
+        runs[name] += http_round_trips(listen, per_round)
+        after = cpu_seconds(pid) if pid is not None else None
+        if before is not None and after is not None:
+            cpu[name] += after - before
+
     try:
         for _ in range(rounds):
             runs["direct"] += http_round_trips(upstream, per_round)
-            runs["proxy"] += http_round_trips(listen, per_round)
+            proxied("proxy")
             api.add_toxic("bench_http", "http", name="nothing", attributes={"path": "/never"})
-            runs["toxic"] += http_round_trips(listen, per_round)
+            proxied("toxic")
             api.remove_toxic("bench_http", "nothing")
         api.add_toxic("bench_http", "http", name="status", attributes={"status": 503})
         started = time.perf_counter()
@@ -91,6 +119,9 @@ def measure(api: ToxiproxyClient, upstream: str, count: int, rounds: int = 5) ->
         api.delete_proxy("bench_http")
     found = {name: statistics.median(values) * 1e6 for name, values in runs.items()}
     found["status_rps"] = rps
+    if cpu["proxy"] > 0:
+        for name, spent in cpu.items():  # the round trips counted, warm-ups included
+            found[f"{name}_cpu"] = spent / (rounds * (per_round + WARMUP)) * 1e6
     return found
 
 
@@ -109,4 +140,10 @@ def report(found: dict[str, float]) -> None:
         f"  added round trip, http toxic vs none: {added_toxic / max(added, 1e-9):.2f}x "
         "(goal <= 1.5x)"
     )
+    if "proxy_cpu" in found:
+        plain, toxic_cpu = found["proxy_cpu"], found["toxic_cpu"]
+        print(
+            f"  proxy CPU per round trip: no toxic {plain:.1f} us, http toxic matching nothing "
+            f"{toxic_cpu:.1f} us ({toxic_cpu / plain:.2f}x)"
+        )
     print(f"  requests/s through a matching http status toxic: {found['status_rps']:,.0f}")

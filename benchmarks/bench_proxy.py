@@ -483,7 +483,9 @@ def main() -> None:
         log("http toxic round trips")
         stormproof = next(t for t in targets if t.name == "stormproof")
         assert stormproof.api is not None
-        http = _bench_http.measure(stormproof.api, f"127.0.0.1:{web_port}", args.rtt_count)
+        http = _bench_http.measure(
+            stormproof.api, f"127.0.0.1:{web_port}", args.rtt_count, stormproof.pid
+        )
         report(targets, args)
         _bench_http.report(http)
         for target in targets:

@@ -49,6 +49,7 @@ CASES = {
             "latency 500ms |err| p99 ms",
             "stormproof: 0 errors with 20 connections",
             "added round trip, http toxic vs none:",
+            "proxy CPU per round trip: no toxic",
             "requests/s through a matching http status toxic:",
         ],
     ),
