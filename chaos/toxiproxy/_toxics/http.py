@@ -184,7 +184,10 @@ class HttpStage(Stage):
         if self.scout is None or self.out_closed or self.dead or self.passthrough:
             return False
         ts = monotonic()
-        if not self._scouted(data, ts):
+        # _scouted without its own call: this runs on nearly every read.
+        if not (
+            self._scout_request(data, ts) if self.is_request else self._scout_response(data, ts)
+        ):
             self._go_exact(ts)  # h11 reads it from its start, through the chain
             return False
         sink = self.sink
