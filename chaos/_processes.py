@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from typing import TypeVar
 
 import requests
 
@@ -27,6 +28,7 @@ from stormproof.chaos.services import ServiceDeclaration
 _START_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 5.0
 _PROXY_READY = re.compile(r"stormproof toxiproxy listening on (?P<url>http://\S+)")
+_Found = TypeVar("_Found")  # what a readiness line says (a URL, the URLs of several apps)
 
 
 class ProcessStartError(RuntimeError):
@@ -72,7 +74,7 @@ class ChildProcess:
         with self._ready:
             self._ready.notify_all()
 
-    def wait_for(self, parse: Callable[[str], str | None], timeout_s: float) -> str:
+    def wait_for(self, parse: Callable[[str], _Found | None], timeout_s: float) -> _Found:
         """The first value `parse` finds in the output (e.g. the URL it listens on)."""
         deadline = time.monotonic() + timeout_s
         with self._ready:
@@ -123,20 +125,22 @@ def spawn_proxy(stack: ExitStack, seed: int | None) -> ChildProcess:
 
 def proxy_url(child: ChildProcess) -> str:
     """The API URL of a proxy `spawn_proxy` started, once it listens."""
-    return child.wait_for(
-        lambda line: m.group("url") if (m := _PROXY_READY.search(line)) else None,
-        _START_TIMEOUT_S,
-    )
+    return child.wait_for(_proxy_line, _START_TIMEOUT_S)
 
 
-def _urls_line(line: str) -> str | None:
+def _proxy_line(line: str) -> str | None:
+    found = _PROXY_READY.search(line)
+    return found.group("url") if found else None
+
+
+def _urls_line(line: str) -> dict[str, str] | None:
     if not line.startswith("{"):
         return None
     try:
         urls = json.loads(line).get("urls")
     except (ValueError, AttributeError):
         return None
-    return json.dumps(urls) if isinstance(urls, dict) else None
+    return {str(name): str(url) for name, url in urls.items()} if isinstance(urls, dict) else None
 
 
 def start_apps(stack: ExitStack, declarations: Sequence[ServiceDeclaration]) -> dict[str, str]:
@@ -145,8 +149,7 @@ def start_apps(stack: ExitStack, declarations: Sequence[ServiceDeclaration]) -> 
     argv = [sys.executable, "-m", "stormproof.chaos.services._serve", json.dumps(apps)]
     names = ", ".join(apps)
     child = _start(stack, f"the provider{'s' if len(apps) > 1 else ''} {names}", argv)
-    urls: dict[str, str] = json.loads(child.wait_for(_urls_line, _START_TIMEOUT_S))
-    return urls
+    return child.wait_for(_urls_line, _START_TIMEOUT_S)
 
 
 def _free_port() -> int:
