@@ -26,7 +26,7 @@ from stormproof.clients._classify import (
 from stormproof.clients._deadline import WatchdogAdapter, end_watch, start_watch
 from stormproof.clients._errors import FieldProblem, ResponseValidationError
 from stormproof.clients._operation import Operation, RequestModel
-from stormproof.clients._redact import track_client
+from stormproof.clients._redact import redact, track_client
 
 __all__ = ["Exchange", "Transport", "check_token"]
 
@@ -194,7 +194,9 @@ def _parse(
     content_type = response.headers.get("Content-Type") or ""
     media = content_type.partition(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        detail = f"with content type {content_type or '(none)'!r}, not JSON"
+        # The header is the service's text: a buggy one may echo a credential into it.
+        shown = redact(content_type, info.secrets)[:100] if content_type else "(none)"
+        detail = f"with content type {shown!r}, not JSON"
         return None, _unusable(response, info, detail, ())
     try:
         return op.response.model_validate_json(response.content), None

@@ -154,13 +154,14 @@ def test_timeouts_share_a_base_class():
         ({"json": {**USER, "created_at": "yesterday"}}, "created_at"),
     ],
 )
-def test_unusable_responses_raise_response_validation_error(once, rsps, kwargs, fragment):
+def test_unusable_responses_raise_response_validation_error(users, rsps, kwargs, fragment):
     rsps.get(f"{BASE}/users/u1", **kwargs)
     with pytest.raises(ResponseValidationError) as caught:
-        once.get_user("u1")
+        users.get_user("u1")  # a safe read with 3 attempts allowed
     assert fragment in str(caught.value)
     assert caught.value.status_code == 200
     assert len(rsps.calls) == 1  # never retried
+    assert caught.value.attempts == 1
 
 
 def test_schema_mismatch_lists_the_fields(once, rsps):

@@ -8,7 +8,12 @@ import logging
 
 import pytest
 
-from stormproof.clients import ClientRequestError, PaymentServiceClient, UserServiceClient
+from stormproof.clients import (
+    ClientRequestError,
+    PaymentServiceClient,
+    ResponseValidationError,
+    UserServiceClient,
+)
 from stormproof.clients._redact import REDACTED, known_secrets
 
 from .conftest import BASE, BEARER, PAY_ARGS
@@ -79,3 +84,13 @@ def test_a_token_echoed_in_an_error_answer_is_scrubbed(payments, rsps):
     for text in (str(caught.value), repr(caught.value), caught.value.error_type or ""):
         assert BEARER not in text
     assert isinstance(payments, PaymentServiceClient)
+
+
+def test_a_token_echoed_in_the_content_type_is_scrubbed(payments, rsps, events):
+    rsps.get(f"{BASE}/payments/pay_1", status=200, body=b"x", content_type=f"text/{BEARER}")
+    with pytest.raises(ResponseValidationError) as caught:
+        payments.get_payment("pay_1")
+    texts = [str(caught.value), repr(caught.value), caught.value.detail]
+    texts += [str(event) for event in events]
+    assert "content type 'text/[REDACTED]'" in str(caught.value)
+    assert all(BEARER not in text for text in texts)

@@ -127,6 +127,23 @@ def test_truncated_body_is_retried_for_reads_then_a_truncation_error():
         assert "not retried" not in str(caught.value)  # the hint matches what happened
 
 
+def test_a_truncated_answer_to_a_create_without_a_key_is_not_retried():
+    def truncated(request, sock):
+        head = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+        sock.sendall(head.encode() + USER_BODY[:20])
+        return False
+
+    with (
+        LocalServer(truncated) as server,
+        UserServiceClient(server.url, policy=DRIP_POLICY, runtime=instant_runtime(0)) as client,
+    ):
+        with pytest.raises(ResponseTruncatedError, match="truncated") as caught:
+            client.create_user(email="ada@example.com", name="Ada")
+        # The provider may have created the user: repeating the create could make a second one.
+        assert len(server.stats.requests) == 1
+        assert caught.value.attempts == 1
+
+
 def test_a_header_block_cut_by_the_connection_is_truncation_not_a_content_type_problem():
     def cut_headers(request, sock):
         sock.sendall(b"HTTP/1.1 200 OK\r\ndate: Sun, 29 Nov 2026 08:00:00 GMT\r\nserv")

@@ -202,6 +202,7 @@ content_type = st.one_of(
     ),
     st.none(),
     header_text,
+    secret_text.map(lambda secret: f"text/{secret}"),  # a service echoing a credential
 )
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | service_text,
