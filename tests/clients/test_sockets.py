@@ -129,8 +129,8 @@ def test_truncated_body_is_retried_for_reads_then_a_truncation_error():
 
 def test_a_truncated_answer_to_a_create_without_a_key_is_not_retried():
     def truncated(request, sock):
-        head = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
-        sock.sendall(head.encode() + USER_BODY[:20])
+        head = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+        sock.sendall(head + b"Content-Length: 500\r\n\r\n" + USER_BODY[:20])
         return False
 
     with (
