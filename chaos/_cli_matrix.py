@@ -70,7 +70,9 @@ def matrix_command(  # typer passes every option by keyword
     class, its expectation derived from the contract and the client's policy; print a grid."""
     import pytest  # noqa: PLC0415 - keep --help fast
 
+    from stormproof.chaos._run_tally import RunTally  # noqa: PLC0415
     from stormproof.chaos.matrix import build_matrix, emit_case  # noqa: PLC0415
+    from stormproof.chaos.runner import INCONCLUSIVE  # noqa: PLC0415
     from stormproof.chaos.scenario import ScenarioFileError, matches_selection  # noqa: PLC0415
     from stormproof.chaos.services import ConfigError  # noqa: PLC0415
 
@@ -133,11 +135,12 @@ def matrix_command(  # typer passes every option by keyword
         args += ["--stormproof-weaken", weaken]
     if allow_inconclusive:
         args += ["--allow-inconclusive"]
+    tally = RunTally(INCONCLUSIVE)
     with tempfile.TemporaryDirectory(prefix="stormproof-matrix-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)
         with contextlib.chdir(pacts):
-            code = pytest.main(["-c", str(ini), "--rootdir", str(pacts), *args])
+            code = pytest.main(["-c", str(ini), "--rootdir", str(pacts), *args], plugins=[tally])
     if not no_html:
         _render(output, report)
     if code == pytest.ExitCode.INTERRUPTED:
@@ -146,7 +149,7 @@ def matrix_command(  # typer passes every option by keyword
         raise cli_error("the matrix could not start (see the error above)")
     if code != 0:
         raise cli_error("the matrix failed (see the grid above)", int(code) or 1)
-    typer.secho(f"stormproof: all {len(cases)} matrix cases passed", fg=typer.colors.GREEN)
+    tally.conclude("matrix cases", total=len(cases))
 
 
 __all__ = ["matrix_command"]

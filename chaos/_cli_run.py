@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stormproof.chaos._cli_errors import cli_error, cli_warning
+from stormproof.chaos._options import SCENARIO_SUFFIXES
 
 if TYPE_CHECKING:
     from stormproof.chaos.services import ProjectConfig
@@ -133,6 +134,8 @@ def run_command(  # typer passes every option by keyword
     Allure."""
     import pytest  # noqa: PLC0415 - keep --help fast
 
+    from stormproof.chaos._run_tally import RunTally  # noqa: PLC0415
+    from stormproof.chaos.runner import INCONCLUSIVE  # noqa: PLC0415
     from stormproof.chaos.scenario import (  # noqa: PLC0415
         ScenarioFileError,
         load_scenarios,
@@ -155,6 +158,10 @@ def run_command(  # typer passes every option by keyword
             loaded += load_scenarios(root, config=project)
         except ScenarioFileError as exc:
             raise cli_error(str(exc)) from None
+    if not loaded:
+        listed = ", ".join(str(root) for root in roots)
+        kinds = ", ".join(f"*{suffix}" for suffix in SCENARIO_SUFFIXES)
+        raise cli_error(f"no scenario files ({kinds}) in {listed}")
     if select is not None and not any(matches_selection(s, select) for s in loaded):
         names = ", ".join(sorted(s.name for s in loaded)) or "none"
         raise cli_error(
@@ -209,6 +216,7 @@ def run_command(  # typer passes every option by keyword
         args += ["--allow-inconclusive"]
     if in_process:
         args += ["--stormproof-in-process"]
+    tally = RunTally(INCONCLUSIVE)
     with tempfile.TemporaryDirectory(prefix="stormproof-run-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)
@@ -218,7 +226,7 @@ def run_command(  # typer passes every option by keyword
         rootdir = os.path.commonpath([str(p) for p in folders])
         # pytest names tests relative to the folder it runs in: run it in the root folder.
         with contextlib.chdir(rootdir):
-            code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args])
+            code = pytest.main(["-c", str(ini), "--rootdir", rootdir, *args], plugins=[tally])
     interrupted = code == pytest.ExitCode.INTERRUPTED
     if interrupted:
         cli_warning(
@@ -233,8 +241,7 @@ def run_command(  # typer passes every option by keyword
         raise cli_error("the run could not start (see the error above)")
     if code != 0:
         raise cli_error("the run failed (see the scorecard above)", int(code) or 1)
-    checked = "scenarios" if no_contracts else "contracts and scenarios"
-    typer.secho(f"stormproof: all {checked} passed", fg=typer.colors.GREEN)
+    tally.conclude("scenarios" if no_contracts else "contracts and scenarios")
 
 
 def report_command(

@@ -59,6 +59,7 @@ class _ChaosSession:
         self.matrix_cells: dict[str, MatrixCell] = {}
         self.started: set[str] = set()
         self.finished: set[str] = set()
+        self.scenario_ids: list[str] = []  # the scenarios collected to run (not matrix cases)
         self._stack = ExitStack()
         self._environment: ChaosEnvironment | None = None
         self._start_error: str | None = None
@@ -260,6 +261,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     backend that cannot be reached is one clear error instead of one per scenario."""
     if session.config.option.collectonly:
         return
+    _session(session.config).scenario_ids = [
+        item.nodeid
+        for item in session.items
+        if isinstance(item, ScenarioItem) and not isinstance(item, MatrixItem)
+    ]
     if any(isinstance(item, ScenarioItem) for item in session.items):
         try:
             _session(session.config).environment()
@@ -463,15 +469,19 @@ class ContractBrokenError(AssertionError):
     """A provider does not honour its consumers' pact."""
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the scorecard after a run that included scenarios."""
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
+    """Print the scorecard after a run that included scenarios (after a Ctrl-C, it counts those
+    the interrupt cut short or kept from running)."""
     from stormproof.chaos.report import print_scorecard
 
     state = _session(terminalreporter.config)
     scenarios = [r for r in state.results if "matrix" not in r.scenario.tags]
-    if scenarios:
+    unfinished = 0
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        unfinished = sum(1 for nodeid in state.scenario_ids if nodeid not in state.finished)
+    if scenarios or unfinished:
         terminalreporter.write_line("")
-        print_scorecard(scenarios)
+        print_scorecard(scenarios, interrupted=unfinished)
     if state.matrix_cells:
         from stormproof.chaos.matrix import print_grid
 

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from stormproof.chaos.runner import ScenarioResult
 
 
-def scorecard_table(results: Sequence[ScenarioResult]) -> Table:
-    """A rich table with one row per scenario."""
+def scorecard_table(results: Sequence[ScenarioResult], interrupted: int = 0) -> Table:
+    """A rich table with one row per scenario that ended; `interrupted` counts those a Ctrl-C
+    cut short or kept from running."""
     table = Table(title="stormproof chaos scorecard", show_lines=False, expand=False)
     for column in ("service", "fault", "scenario", "verdict", "attempts", "slowest / deadline"):
         table.add_column(column, no_wrap=column in ("service", "verdict"))
@@ -35,7 +36,9 @@ def scorecard_table(results: Sequence[ScenarioResult]) -> Table:
             _why(result),
         )  # fmt: skip
     passed = sum(1 for r in results if r.passed)
-    table.caption = f"{passed}/{len(results)} scenarios passed"
+    table.caption = f"{passed}/{len(results) + interrupted} scenarios passed"
+    if interrupted:
+        table.caption += f", {interrupted} interrupted or not run"
     skipped = sum(1 for r in results if r.skip_reason is not None)
     if skipped:
         table.caption += f", {skipped} skipped"
@@ -76,10 +79,12 @@ def _slowest(result: ScenarioResult) -> float:
     return max((c.elapsed_s for c in result.calls), default=0.0)
 
 
-def print_scorecard(results: Sequence[ScenarioResult], console: Console | None = None) -> None:
-    """Print the scorecard to the terminal (or `console`)."""
+def print_scorecard(
+    results: Sequence[ScenarioResult], console: Console | None = None, *, interrupted: int = 0
+) -> None:
+    """Print the scorecard to the terminal (or `console`); see `scorecard_table`."""
     if console is None:
         console = Console()
         # Rich falls back to 80 columns when not on a terminal (CI logs): too narrow for the table.
         console.width = max(console.width, 150)
-    console.print(scorecard_table(results))
+    console.print(scorecard_table(results, interrupted))

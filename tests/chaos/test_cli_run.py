@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 from stormproof.chaos.cli import app
 from stormproof.chaos.scenario import default_scenario_dir
 
+from .test_pytest_plugin import PASSING, UNFIRED
+
 ROOT = Path(__file__).resolve().parents[2]
 STORMPROOF = [sys.executable, "-c", "from stormproof.chaos.cli import main; main()"]
 
@@ -109,6 +111,7 @@ def test_a_weakened_client_fails_the_run_with_the_category_in_the_scorecard(tmp_
         (["--environment", "missing.yaml"], "environment file missing.yaml does not exist"),
         (["--pacts", "empty"], "no pact files in empty"),
         (["--weaken", "everything"], "--weaken must be one of"),
+        (["--scenarios", "empty", "--no-contracts"], "no scenario files (*.yaml, *.yml) in empty"),
     ],
 )
 def test_bad_options_are_clear_errors(tmp_path, monkeypatch, args, message):
@@ -175,6 +178,24 @@ def test_scenarios_pass_unchanged_against_a_separately_running_toxiproxy(tmp_pat
     properties = (tmp_path / "results" / "environment.properties").read_text()
     assert "backend=toxiproxy" in properties
     assert f"http://127.0.0.1:{port}" in properties
+
+
+def test_a_run_with_allowed_inconclusive_scenarios_never_says_all_passed(tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "unfired.yaml").write_text(UNFIRED)
+    args = ["--scenarios", str(scenarios), "--no-contracts", "--no-html", "--allow-inconclusive"]
+    nothing = _run([*args, "--output", str(tmp_path / "r1")], cwd=tmp_path)
+    assert nothing.returncode == 1, nothing.stdout + nothing.stderr
+    assert (
+        "no scenarios passed (1 inconclusive (allowed)): the run proved nothing" in nothing.stderr
+    )
+    assert "all scenarios passed" not in nothing.stdout
+    (scenarios / "passing.yaml").write_text(PASSING)
+    some = _run([*args, "--output", str(tmp_path / "r2")], cwd=tmp_path)
+    assert some.returncode == 0, some.stdout + some.stderr
+    assert "1 scenarios passed, 1 inconclusive (allowed): nothing failed" in some.stdout
+    assert "all scenarios passed" not in some.stdout
 
 
 def test_a_selection_that_matches_nothing_is_exit_2_with_the_names(tmp_path, monkeypatch):
@@ -252,6 +273,7 @@ def test_an_interrupted_run_is_marked_interrupted_and_exits_130(tmp_path):
     assert process.returncode == 130, output[-3000:]
     assert "stormproof: warning: interrupted" in output
     assert "the run failed" not in output
+    assert "1/3 scenarios passed, 2 interrupted or not run" in output
     outcomes = {
         data["name"]: data
         for data in (json.loads(p.read_text()) for p in results.glob("*-result.json"))
