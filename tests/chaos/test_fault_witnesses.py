@@ -5,12 +5,13 @@ scenario aimed elsewhere (another path, toxicity 0, a connection the breaker nev
 must read inconclusive, never passed: for every toxic type, the outage and every HTTP fault mode.
 """
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from stormproof.chaos.runner import ScenarioRunner
 from stormproof.chaos.toxiproxy._toxics import KINDS
+from stormproof.chaos.toxiproxy._toxics._http_attrs import HttpMode
 
 GET_USER = {"op": "get_user", "with": {"user_id": "usr_1"}}
 
@@ -155,6 +156,30 @@ def test_the_same_http_fault_on_the_calls_path_fires(run_scenario, mode, route):
     [witness] = result.phases[0].witnesses
     assert witness.evidence.startswith(fired), witness.evidence
     assert witness.strength == strength
+
+
+#: HTTP modes a scenario reaches only as `{toxic: http}` (the providers' fault rule has none).
+TOXIC_ONLY_MODES = {
+    "drip": {"mode": "drip", "delay_ms": 5, "drip_bytes": 64},
+    "lost": {"mode": "lost", "apply": "after"},
+}
+
+
+def test_these_cases_cover_every_http_mode():
+    assert set(HTTP_MODES) | set(TOXIC_ONLY_MODES) == set(get_args(HttpMode))
+
+
+@pytest.mark.parametrize("mode", sorted(TOXIC_ONLY_MODES))
+@pytest.mark.parametrize(("path", "verdict"), [("/users/usr_2", "inconclusive"),
+                                               ("/users/usr_1", "passed")])  # fmt: skip
+def test_an_http_toxic_fires_only_on_the_calls_path(run_scenario, mode, path, verdict):
+    attributes = {**TOXIC_ONLY_MODES[mode], "path": path, "count": 1}
+    result = run_scenario(_scenario([{"toxic": "http", "attributes": attributes}],
+                                    [_any_outcome()]))  # fmt: skip
+    assert result.verdict == verdict, result.failure_message() or result.inconclusive_message()
+    [witness] = result.phases[0].witnesses
+    assert witness.strength == "proxy counters"
+    assert witness.fired is (verdict == "passed"), witness.evidence
 
 
 def test_a_phase_without_calls_proves_nothing(run_scenario):
