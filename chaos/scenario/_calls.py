@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from stormproof.chaos.scenario._faults import did_you_mean
 from stormproof.chaos.services import ProviderAdapter
-from stormproof.clients import Operation, ServiceClient, ServiceError
+from stormproof.clients import Operation, OutcomeUnknownError, ServiceClient, ServiceError
 
 Location = tuple[int | str, ...]
 
@@ -36,14 +36,27 @@ def client_operations(client: type[ServiceClient]) -> dict[str, inspect.Signatur
     }
 
 
-def error_names() -> list[str]:
-    """`ok` and the name of every `ServiceError` class loaded (a team's own ones included)."""
+def error_names(client: type[ServiceClient] | None = None) -> list[str]:
+    """`ok` and the name of every `ServiceError` class loaded (a team's own ones included).
+
+    With `client`, an `OutcomeUnknownError` subclass counts only where one of the client's
+    operations ends in it (or in a subclass of it): a users call cannot end in
+    `PaymentOutcomeUnknownError`.
+    """
+    raised = (
+        [op.outcome_unknown for op in declared_operations(client).values() if op.outcome_unknown]
+        if client is not None
+        else None
+    )
     names: list[str] = []
     pending: list[type[ServiceError]] = [ServiceError]
     while pending:
         klass = pending.pop()
-        names.append(klass.__name__)
         pending.extend(klass.__subclasses__())
+        specific = issubclass(klass, OutcomeUnknownError) and klass is not OutcomeUnknownError
+        if raised is not None and specific and not any(issubclass(r, klass) for r in raised):
+            continue
+        names.append(klass.__name__)
     return [OK, *sorted(set(names))]
 
 
@@ -83,7 +96,7 @@ def check_calls(
     """Problems of every call of `document` for `client`, with their locations."""
     problems: list[tuple[Location, str]] = []
     operations = client_operations(client)
-    outcomes = error_names()
+    outcomes = error_names(client)
     saved: list[str] = []
     phases = document.get("phases")
     for p, phase in enumerate(phases if isinstance(phases, list) else []):
@@ -94,7 +107,7 @@ def check_calls(
             where: Location = ("phases", p, "calls", c)
             problems += _check_op(call, where, client, operations)
             problems += _check_references(call, where, saved)
-            problems += _check_outcome(call, where, outcomes)
+            problems += _check_outcome(call, where, outcomes, client)
             if isinstance(call.get("save_as"), str):
                 saved.append(call["save_as"])
     return problems
@@ -176,7 +189,7 @@ def _check_references(
 
 
 def _check_outcome(
-    call: Mapping[str, Any], where: Location, outcomes: list[str]
+    call: Mapping[str, Any], where: Location, outcomes: list[str], client: type[ServiceClient]
 ) -> list[tuple[Location, str]]:
     expect = call.get("expect")
     outcome = expect.get("outcome") if isinstance(expect, Mapping) else None
@@ -186,15 +199,23 @@ def _check_outcome(
         names = [part for part in outcome if isinstance(part, str)]
     else:
         return []
-    return [
-        (
-            (*where, "expect", "outcome"),
-            f"unknown outcome {name!r}{did_you_mean(name, outcomes)}: an outcome is 'ok' or the "
-            "name of a client error class",
-        )
-        for name in names
-        if name not in outcomes
-    ]
+    loaded = error_names()
+    problems: list[tuple[Location, str]] = []
+    for name in names:
+        if name in outcomes:
+            continue
+        if name in loaded:
+            problem = (
+                f"{client.__name__} never ends in {name}: none of its operations declares it "
+                "as its outcome_unknown error"
+            )
+        else:
+            problem = (
+                f"unknown outcome {name!r}{did_you_mean(name, outcomes)}: an outcome is 'ok' or "
+                "the name of a client error class"
+            )
+        problems.append(((*where, "expect", "outcome"), problem))
+    return problems
 
 
 def check_expectations(

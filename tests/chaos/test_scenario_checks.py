@@ -119,6 +119,16 @@ def test_a_misspelt_outcome_is_a_load_error(tmp_path):
     assert "unknown outcome 'ReadTimeoutEror' (did you mean 'ReadTimeoutError'?)" in problem
 
 
+def test_an_outcome_unknown_error_of_another_service_is_a_load_error(tmp_path):
+    call = "{op: get_user, with: {user_id: usr_1}, expect: {outcome: PaymentOutcomeUnknownError}}"
+    error = _load(tmp_path, _phase(call=call))
+    [problem] = error.problems
+    assert "UserServiceClient never ends in PaymentOutcomeUnknownError" in problem
+    assert "PaymentOutcomeUnknownError" in error_names(clients.PaymentServiceClient)
+    assert "PaymentOutcomeUnknownError" not in error_names(clients.UserServiceClient)
+    assert "ReadTimeoutError" in error_names(clients.UserServiceClient)
+
+
 def test_outcomes_are_the_client_error_classes_a_teams_own_included():
     class OwnError(clients.OutcomeUnknownError):
         pass
