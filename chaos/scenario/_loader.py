@@ -132,11 +132,13 @@ def parse_scenario(
     problems = _model_problems(document) + _service_problems(document, config)
     if problems:
         lines = line_index(text) if text is not None else {}
-        described = []
-        for loc, message in problems:
-            line = locate(lines, loc) if lines else None
-            prefix = f"line {line}: " if line is not None else ""
-            described.append(f"{prefix}{_dotted(loc)}: {message}")
+        located = [(locate(lines, loc) if lines else None, loc, message) for loc, message in problems]
+        # In the file's order (stable: problems of one line keep the order they were found in).
+        located.sort(key=lambda found: found[0] if found[0] is not None else 0)
+        described = [
+            f"{f'line {line}: ' if line is not None else ''}{_dotted(loc)}: {message}"
+            for line, loc, message in located
+        ]
         raise ScenarioFileError(source, described)
     return Scenario.model_validate(document)
 
