@@ -132,7 +132,9 @@ def parse_scenario(
     problems = _model_problems(document) + _service_problems(document, config)
     if problems:
         lines = line_index(text) if text is not None else {}
-        located = [(locate(lines, loc) if lines else None, loc, message) for loc, message in problems]
+        located = [
+            (locate(lines, loc) if lines else None, loc, message) for loc, message in problems
+        ]
         # In the file's order (stable: problems of one line keep the order they were found in).
         located.sort(key=lambda found: found[0] if found[0] is not None else 0)
         described = [
