@@ -10,6 +10,7 @@ from typing import Any, get_args
 import pytest
 
 from stormproof.chaos.runner import ScenarioRunner
+from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyNotFoundError
 from stormproof.chaos.toxiproxy._toxics import KINDS
 from stormproof.chaos.toxiproxy._toxics._http_attrs import HttpMode
 
@@ -187,3 +188,41 @@ def test_a_phase_without_calls_proves_nothing(run_scenario):
     assert result.inconclusive
     # A connection a previous client left open may still be counted: it carried nothing.
     assert "never acted" in result.inconclusive_message()
+
+
+@pytest.fixture
+def no_toxic_counters(monkeypatch):
+    """The runner's proxy answers the stats route 404, as a real Toxiproxy does."""
+
+    def real_toxiproxy(self, proxy, toxic):
+        raise ToxiproxyNotFoundError(404, "page not found")
+
+    monkeypatch.setattr(ToxiproxyClient, "toxic_stats", real_toxiproxy)
+
+
+@pytest.mark.parametrize(("toxicity", "fired", "evidence"), [
+    (0.0, False, "no attempt of the phase failed"),
+    (1.0, True, "3 attempts of the phase failed"),  # the call and its 2 retries
+])  # fmt: skip
+def test_without_counters_a_breaking_toxic_fired_when_an_attempt_failed(
+    run_scenario, no_toxic_counters, toxicity, fired, evidence
+):
+    fault = {"toxic": "reset_peer", "toxicity": toxicity, "attributes": {"timeout": 0}}
+    result = run_scenario(_scenario([fault], [_any_outcome()]))
+    [witness] = result.phases[0].witnesses
+    assert (witness.fired, witness.evidence) == (fired, evidence)
+    assert witness.strength == "client evidence"
+    assert result.verdict == ("passed" if fired else "inconclusive")
+
+
+def test_without_counters_another_toxic_fired_when_traffic_met_the_proxy(
+    run_scenario, no_toxic_counters
+):
+    # The weaker evidence docs/scenarios.md describes: even at toxicity 0 the traffic met the
+    # proxy while the toxic was on, which is all a real Toxiproxy shows.
+    fault = {"toxic": "latency", "toxicity": 0.0, "attributes": ACTING["latency"]}
+    result = run_scenario(_scenario([fault], [_any_outcome()]))
+    [witness] = result.phases[0].witnesses
+    assert witness.fired, witness.evidence
+    assert witness.evidence == "1 attempt went through the proxy while it was on"
+    assert witness.strength == "client evidence"

@@ -354,6 +354,15 @@ def test_every_toxic_type_is_created_with_its_attributes(api, toxic_type, attrib
     assert toxic["toxicity"] == 0.5
 
 
+def test_an_unknown_attribute_is_ignored_as_toxiproxy_does(api):
+    # Only scenario files are strict about attribute names; the API accepts what Toxiproxy does.
+    make_proxy(api)
+    body = {"type": "latency", "attributes": {"latncy": 500, "jitter": 5}}
+    response = api.call("POST", "/proxies/db/toxics", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["attributes"] == {"latency": 0, "jitter": 5}
+
+
 def test_same_type_on_both_streams_gets_two_default_names(api):
     make_proxy(api)
     for stream in ("upstream", "downstream"):
