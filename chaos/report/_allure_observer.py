@@ -61,15 +61,23 @@ class AllureObserver:
                 pass
 
     def witnessed(self, witnesses: Sequence[Witness]) -> None:
-        """A step per fault with its evidence, failed when the fault never fired."""
-        with allure.step("Fault evidence"):
-            for witness in witnesses:
-                title = f"{witness.fault}: {witness.evidence} ({witness.strength})"
-                if witness.fired:
-                    with allure.step(title):
-                        pass
-                else:
-                    _failed_step(title, f"the fault never fired: {witness.evidence}")
+        """A step per fault with its evidence, failed when the fault never fired (and so is the
+        step that holds them)."""
+        evidence = allure.step("Fault evidence")
+        evidence.__enter__()  # type: ignore[no-untyped-call]
+        for witness in witnesses:
+            title = f"{witness.fault}: {witness.evidence} ({witness.strength})"
+            if witness.fired:
+                with allure.step(title):
+                    pass
+            else:
+                _failed_step(title, f"the fault never fired: {witness.evidence}")
+        unfired = sum(1 for witness in witnesses if not witness.fired)
+        if unfired:
+            failed = JudgementFailedError(f"{unfired} of {len(witnesses)} fault(s) never fired")
+            evidence.__exit__(JudgementFailedError, failed, None)  # type: ignore[no-untyped-call]
+        else:
+            evidence.__exit__(None, None, None)  # type: ignore[no-untyped-call]
 
     def attach(self, name: str, content: str | bytes, mime_type: str) -> None:
         """An Allure attachment."""

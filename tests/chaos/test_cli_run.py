@@ -191,11 +191,29 @@ def test_a_run_with_allowed_inconclusive_scenarios_never_says_all_passed(tmp_pat
         "no scenarios passed (1 inconclusive (allowed)): the run proved nothing" in nothing.stderr
     )
     assert "all scenarios passed" not in nothing.stdout
+    [unfired] = _fault_evidence(tmp_path / "r1")
+    assert unfired["status"] == "failed"
+    assert "1 of 1 fault(s) never fired" in unfired["statusDetails"]["message"]
+    [missed] = unfired["steps"]
+    assert missed["name"].startswith("toxic latency on downstream (jitter=0, latency=50)")
+    assert "never acted" in missed["name"]
+    assert missed["status"] == "failed"
     (scenarios / "passing.yaml").write_text(PASSING)
     some = _run([*args, "--output", str(tmp_path / "r2")], cwd=tmp_path)
     assert some.returncode == 0, some.stdout + some.stderr
     assert "1 scenarios passed, 1 inconclusive (allowed): nothing failed" in some.stdout
     assert "all scenarios passed" not in some.stdout
+    statuses = sorted(step["status"] for step in _fault_evidence(tmp_path / "r2"))
+    assert statuses == ["failed", "passed"]
+
+
+def _fault_evidence(results: Path) -> list[dict]:
+    """The "Fault evidence" steps of every Allure result in `results`."""
+    found = []
+    for path in results.glob("*-result.json"):
+        for phase in json.loads(path.read_text())["steps"]:
+            found += [s for s in phase.get("steps", []) if s["name"] == "Fault evidence"]
+    return found
 
 
 def test_a_selection_that_matches_nothing_is_exit_2_with_the_names(tmp_path, monkeypatch):
