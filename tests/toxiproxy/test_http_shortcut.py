@@ -46,20 +46,28 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop.close()
 
 
-def _request_side(loop: asyncio.AbstractEventLoop) -> tuple[Side, _Transport, HttpWitness]:
-    """A connection's two links with an http toxic matching nothing; the client's socket."""
+def _connection(
+    loop: asyncio.AbstractEventLoop, rule: dict[str, object]
+) -> tuple[Side, Side, HttpWitness]:
+    """A connection's two links with an http toxic of `rule`: the client's and upstream's side."""
     proxy = SimpleNamespace(metrics=None, name="web", listen="127.0.0.1:1", upstream="127.0.0.1:2")
     conn = SimpleNamespace(proxy=proxy, up=None, down=None)
     client, upstream = Side(None), Side(None)
     client.transport, upstream.transport = _Transport(), _Transport()  # type: ignore[assignment]
     conn.up = Link(conn, "upstream", client, upstream, loop)  # type: ignore[arg-type]
     conn.down = Link(conn, "downstream", upstream, client, loop)  # type: ignore[arg-type]
-    client.link_in = conn.up
+    client.link_in, upstream.link_in = conn.up, conn.down
     kind, witness = KINDS["http"], HttpWitness()
-    attrs = kind.parse({"path": "/never"}, None) if kind.parse else {}
+    attrs = kind.parse(rule, None) if kind.parse else {}
     for link in (conn.up, conn.down):
         link.add_stage(kind, "http", dict(attrs), 1.0, random.Random(1), witness=witness)
     assert conn.up.shortcut is not None
+    return client, upstream, witness
+
+
+def _request_side(loop: asyncio.AbstractEventLoop) -> tuple[Side, _Transport, HttpWitness]:
+    """A connection's two links with an http toxic matching nothing; the client's socket."""
+    client, upstream, witness = _connection(loop, {"path": "/never"})
     return client, upstream.transport, witness  # type: ignore[return-value]
 
 
@@ -82,3 +90,19 @@ def test_with_nothing_held_a_vouched_read_is_written_as_it_came(loop):
     client.data_received(request)
     assert upstream.written == [request]  # at once, without a turn of the loop
     assert (witness.requests, witness.matched) == (1, 0)
+
+
+def test_an_answer_read_before_the_scout_read_it_goes_before_a_made_up_one(loop):
+    # The upstream's answer goes on at once and is scouted on the next turn of the loop; a
+    # request answered by the toxic in the same turn still finds where that answer ended.
+    client, upstream, witness = _connection(loop, {"path": "/b", "status": 503})
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    client.data_received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+    upstream.data_received(answer)
+    client.data_received(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+    loop.run_until_complete(asyncio.sleep(0))
+    written = b"".join(client.transport.written)  # type: ignore[attr-defined]
+    assert written.startswith(answer)
+    assert written[len(answer) :].startswith(b"HTTP/1.1 503 ")
+    assert upstream.transport.written == [b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"]  # type: ignore[attr-defined]
+    assert (witness.requests, witness.matched, witness.acted) == (2, 1, 1)

@@ -15,13 +15,19 @@ the log once the read is parsed, and the request line and Host fields from the r
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import httptools
 
+from stormproof.chaos.toxiproxy._toxics._http_wire import request_path
+
 _ERRORS = (httptools.HttpParserError, httptools.HttpParserUpgrade)
 _BLANK = frozenset(b"\r\n")
-_VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
+# The request line of a head llhttp accepted, as h11 reads it: one space between its three parts
+# and HTTP/1.1 or 1.0. An origin-form target's path (query and fragment excluded) is group 2;
+# any other target (absolute-form, ``*``) is group 3.
+_REQUEST_LINE = re.compile(rb"([^ ]+) (?:(/[^ ?#]*)[^ ]*|([^ ]+)) HTTP/1\.([01])\r\n")
 BEGIN, HEAD, DONE = 1, 2, 3
 _WHOLE = bytes((BEGIN, HEAD, DONE))  # the usual read: one whole message
 
@@ -48,16 +54,16 @@ class _Scout:
         "head",
         "method",
         "parser",
+        "path",
         "request",
         "since",
-        "target",
     )
 
     parser: httptools.HttpRequestParser | httptools.HttpResponseParser
 
     def __init__(self, request: bool) -> None:
         self.request = request
-        self.method = self.target = b""  # requests: those of the head the last read held
+        self.method = self.path = b""  # requests: those of the head the last read held
         self.final = False  # answers: whether the head the last read held is not a 1xx
         self.busy = False  # inside a message whose head was read (and whose bytes went on)
         self.since = bytearray()  # that message's bytes so far, for h11 if it takes over
@@ -88,22 +94,25 @@ class _Scout:
         return True
 
     def _request_line(self, data: bytes) -> bool:
-        """Take the method and target of the head llhttp accepted; False: leave it to h11.
+        """Take the method and path of the head llhttp accepted; False: leave it to h11.
 
         A vouched read with a head starts with it. Whatever this reading does not find as it
         expects (more than one space, an HTTP version h11 refuses, no Host) goes to h11.
         """
-        line_end = data.find(b"\r\n")
-        head_end = data.find(b"\r\n\r\n", line_end)
-        parts = data[:line_end].split(b" ")
-        if head_end < 0 or len(parts) != 3 or parts[2] not in _VERSIONS:
+        line = _REQUEST_LINE.match(data)
+        if line is None:
             return False
-        self.method, self.target, version = parts
+        self.method, path, target, minor = line.groups()
+        self.path = path if path is not None else request_path(target)
+        line_end = line.end() - 2
         # h11 requires exactly one Host in HTTP/1.1 (at most one before); llhttp does not.
         # llhttp accepts only CRLF line ends and refuses obs-fold, so a field line starts after
         # CRLF and this counts Host fields exactly.
+        head_end = data.find(b"\r\n\r\n", line_end)
+        if head_end < 0:
+            return False  # not this read's head: it began in an earlier one
         hosts = data[line_end : head_end + 2].lower().count(b"\r\nhost:")
-        return hosts == 1 or (hosts == 0 and version == b"HTTP/1.0")
+        return hosts == 1 or (hosts == 0 and minor == b"0")
 
     def _judge(self, events: bytearray) -> bool:
         began = self.head = self.done = False

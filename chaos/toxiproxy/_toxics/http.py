@@ -109,6 +109,7 @@ class HttpStage(Stage):
         "dead",
         "held",
         "is_request",
+        "lag",
         "matcher",
         "passthrough",
         "peer",
@@ -164,6 +165,7 @@ class HttpStage(Stage):
         self.tallies: tuple[HttpWitness, ...] = ()
         self.primary = False  # the first http toxic of its link: the one that reads the traffic
         self.scout: RequestScout | ResponseScout | None = self._new_scout()
+        self.lag: list[bytes] = []  # answers' reads that went on before the scout read them
         if not self.is_request:
             for stage in link.conn.up.stages if link.conn.up is not None else ():
                 if isinstance(stage, HttpStage) and stage.name == self.name:
@@ -183,12 +185,9 @@ class HttpStage(Stage):
         in between; False: it goes through the chain (see `push`)."""
         if self.scout is None or self.out_closed or self.dead or self.passthrough:
             return False
-        ts = monotonic()
         # _scouted without its own call: this runs on nearly every read.
-        if not (
-            self._scout_request(data, ts) if self.is_request else self._scout_response(data, ts)
-        ):
-            self._go_exact(ts)  # h11 reads it from its start, through the chain
+        if not (self._scout_request(data) if self.is_request else self._scout_response(data)):
+            self._go_exact(monotonic())  # h11 reads it from its start, through the chain
             return False
         sink = self.sink
         if self.box.entries or sink.coalesced is not None:
@@ -196,7 +195,7 @@ class HttpStage(Stage):
             # a backlog): these queue behind them.
             sink.received += len(data)
             sink.inflight += len(data)
-            self.box.data(data, ts)
+            self.box.data(data, monotonic())
         else:
             sink.write_through(data)
         return True
@@ -235,7 +234,7 @@ class HttpStage(Stage):
             and not (self.out_closed or self.dead or self.passthrough)
             and not self.box.entries
         ):
-            if self._scouted(chunk.data, chunk.ts):
+            if self._scouted(chunk.data):
                 if not self.box.entries:
                     self.next.push(chunk)
                 else:
@@ -263,7 +262,7 @@ class HttpStage(Stage):
             return b""
         if self.scout is not None:
             # Bytes that cannot start a request fail the scout too: h11 then says so.
-            if self._scouted(data, ts):
+            if self._scouted(data):
                 if not self.box.entries:  # the usual case, without the outbox's bookkeeping
                     self._send(Chunk(data, ts))
                 else:
@@ -396,19 +395,19 @@ class HttpStage(Stage):
             for owed in self.queue
         )
 
-    def _scouted(self, data: bytes, ts: float) -> bool:
+    def _scouted(self, data: bytes) -> bool:
         """Whether the scout vouches that `data` goes on whole, nobody acting; False: h11's turn."""
         if self.is_request:
-            return self._scout_request(data, ts)
-        return self._scout_response(data, ts)
+            return self._scout_request(data)
+        return self._scout_response(data)
 
-    def _scout_request(self, data: bytes, ts: float) -> bool:
+    def _scout_request(self, data: bytes) -> bool:
         scout = self.scout
         assert isinstance(scout, RequestScout)
         if not scout.feed(data):
             return False
         if scout.head:
-            method, path = scout.method, request_path(scout.target)
+            method, path = scout.method, scout.path
             for rule in self.rules:
                 if rule.matcher.hits(method, path):
                     return False  # h11 reads it from its start, and counts it
@@ -419,25 +418,52 @@ class HttpStage(Stage):
             peer = self.peer
             if peer is not None and not peer.out_closed:
                 owed = self.plain.get(method)
-                if (
-                    owed is None
-                ):  # one per method (llhttp knows a fixed set): an _Expect never changes
+                if owed is None:  # one per method (llhttp knows a fixed set): it never changes
                     owed = self.plain[method] = _Expect(method, None, self)
                 peer.queue.append(owed)
                 if method in _UNFRAMED:
-                    peer._go_exact(ts)
+                    peer._go_exact(monotonic())
         else:
             scout.commit(data)
         if scout.busy and len(scout.since) > SCOUT_LIMIT:
-            self._go_exact(ts)  # h11 reads the rest of a long message rather than keep a copy
+            self._go_exact(monotonic())  # h11 reads the rest of a long message, not a copy
         return True
 
-    def _scout_response(self, data: bytes, ts: float) -> bool:
+    def _scout_response(self, data: bytes) -> bool:
+        """An answer's read goes on at once and is scouted right after (`_catch_up`): while the
+        scout runs, every answer owed is the upstream's, left alone, so none waits on it."""
+        if not self.lag:
+            scout = self.scout
+            assert scout is not None
+            if not scout.busy and not self.queue:
+                return True  # nobody asked for these bytes: they go on unread, as h11 leaves them
+            self.sink.loop.call_soon(self._catch_up)
+        self.lag.append(data)
+        return True
+
+    def _catch_up(self) -> None:
+        """Scout the answers' reads that went on before it read them, in order.
+
+        Handing the stream to h11 (`_go_exact`, which every decision that needs the answers'
+        boundaries makes) calls this first, so those boundaries are read by then.
+        """
+        lag, self.lag = self.lag, []
+        ts = monotonic()
+        for data in lag:
+            if self.passthrough or self.dead or self.out_closed:
+                return
+            if self.scout is not None:
+                if self._scout_answer(data):
+                    continue
+                self._go_exact(ts)  # h11 reads from the start of the message the scout was in
+            self._reread(data, ts)
+
+    def _scout_answer(self, data: bytes) -> bool:
         scout = self.scout
         assert isinstance(scout, ResponseScout)
         queue = self.queue
         if not scout.busy and not queue:
-            return True  # nobody asked for these bytes: they go on unread, as h11 leaves them
+            return True  # nobody asked for these bytes: they went on unread, as h11 leaves them
         if not scout.feed(data):
             return False
         scout.commit(data)
@@ -447,13 +473,14 @@ class HttpStage(Stage):
             if scout.done:
                 queue.popleft()
         if scout.busy and len(scout.since) > SCOUT_LIMIT:
-            self._go_exact(ts)  # h11 reads the rest of a long message rather than keep a copy
+            self._go_exact(monotonic())  # h11 reads the rest of a long message, not a copy
         elif queue and not scout.busy and not self._plain_answers():
-            self._go_exact(ts)  # the next answer owed is one to act on
+            self._go_exact(monotonic())  # the next answer owed is one to act on
         return True
 
     def _go_exact(self, ts: float) -> None:
         """Hand the stream to h11 from the start of the message the scout is in."""
+        self._catch_up()  # the answers' reads the scout has yet to read come first
         scout, self.scout = self.scout, None
         if scout is None:
             return
@@ -463,24 +490,42 @@ class HttpStage(Stage):
             owed = self._owed()
             self.rule = owed.rule
             self.reader = Reader.for_response(owed.method)
-        if not scout.busy or self.reader is None:
-            return
-        # Those bytes went on already (nobody acted on their message): h11 only catches up.
-        since = bytes(scout.since)
-        self.reader.feed(since)
-        self.released = len(since)
-        while True:
-            try:
-                event, _ = self.reader.next_event()
-            except h11.RemoteProtocolError:
-                event = None
-            if event is h11.NEED_DATA:
-                return
-            if isinstance(event, h11.Response):
-                self.seen = True
-            elif not isinstance(event, (h11.Request, h11.Data, h11.InformationalResponse)):
-                self._not_http(b"", ts)  # h11 reads those bytes otherwise than llhttp did
-                return
+        if scout.busy and self.reader is not None:
+            self._reread(bytes(scout.since), ts)
+
+    def _reread(self, data: bytes, ts: float) -> None:
+        """h11 reads bytes that went on already (messages nobody acts on): it only catches up."""
+        while data and not (self.passthrough or self.dead):
+            reader = self.reader
+            if reader is None:
+                if not self.queue:
+                    return  # bytes nobody asked for went on unread, as h11 leaves them
+                owed = self._owed()
+                self.rule = owed.rule
+                reader = self.reader = Reader.for_response(owed.method)
+            reader.feed(data)
+            self.released = reader.fed
+            data = b""
+            while True:
+                try:
+                    event, _ = reader.next_event()
+                except h11.RemoteProtocolError:
+                    event = None
+                if event is h11.NEED_DATA:
+                    return
+                if isinstance(event, h11.Response):
+                    self.seen = True
+                elif isinstance(event, h11.EndOfMessage) and not self.is_request:
+                    data = reader.leftover()  # the next answer's start, if it came with it
+                    self.queue.popleft()
+                    self.reader = None
+                    self.released = 0
+                    if not data:
+                        self.scout = self._new_scout()
+                    break
+                elif not isinstance(event, (h11.Request, h11.Data, h11.InformationalResponse)):
+                    self._not_http(b"", ts)  # h11 reads those bytes otherwise than llhttp did
+                    return
 
     def _not_http(self, data: bytes, ts: float) -> None:
         """Stop reading: this connection does not speak HTTP/1.1 (or stopped speaking it)."""
