@@ -136,6 +136,64 @@ def test_finds_nothing(chaos_environment, toxiproxy):
     )  # fmt: skip
 
 
+LEFT_THROUGH_CHAOS_ENVIRONMENT_ONLY = """
+from stormproof.chaos.toxiproxy import ToxiproxyClient
+
+def _proxy(chaos_environment):
+    return chaos_environment.endpoint("users").proxy
+
+def test_1_leaves_a_toxic(chaos_environment):
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as own:
+        own.add_toxic(_proxy(chaos_environment), "latency", attributes={"latency": 10}, name="mine")
+
+def test_2_finds_no_toxic(chaos_environment):
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as own:
+        assert own.toxics(_proxy(chaos_environment)) == []
+
+def test_3_leaves_its_proxy_disabled(chaos_environment):
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as own:
+        own.disable(_proxy(chaos_environment))
+
+def test_4_finds_it_enabled(chaos_environment):
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as own:
+        assert own.get_proxy(_proxy(chaos_environment)).enabled
+
+def test_5_leaves_a_provider_fault(chaos_environment):
+    rule = {"mode": "status", "status": 503, "count": 5, "path": "/users/usr_9"}
+    chaos_environment.adapters["users"].add_fault(rule)
+
+def test_6_finds_no_provider_fault(chaos_environment):
+    assert chaos_environment.adapters["users"].active_faults() == []
+
+def test_7_the_clean_up_cannot_reach_the_provider(chaos_environment):
+    adapter = chaos_environment.adapters["users"]
+
+    def unreachable():
+        del adapter.active_faults  # once
+        raise ConnectionError("provider gone")
+
+    adapter.active_faults = unreachable
+"""
+
+
+def test_what_a_test_left_through_chaos_environment_alone_fails_that_test_not_the_next(isolated):
+    isolated.makepyfile(test_leak=LEFT_THROUGH_CHAOS_ENVIRONMENT_ONLY)
+    result = isolated.runpytest_subprocess("-p", "no:randomly", "-rE")
+    result.assert_outcomes(passed=7, errors=4)
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_1_leaves_a_toxic*",
+         "*Leftover fault: the test left toxic mine on proxy stormproof_users (removed now*",
+         "*ERROR at teardown of test_3_leaves_its_proxy_disabled*",
+         "*Leftover fault: the test left proxy stormproof_users disabled (removed now*",
+         "*ERROR at teardown of test_5_leaves_a_provider_fault*",
+         "*Leftover fault: the test left users provider fault {*'status': 503*} (removed now*",
+         "*ERROR at teardown of test_7_the_clean_up_cannot_reach_the_provider*",
+         "*Harness error: could not roll the chaos environment back after the test: "
+         "ConnectionError: provider gone"]
+    )  # fmt: skip
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_an_unreachable_toxiproxy_is_one_error_before_any_scenario_runs(isolated):
     isolated.makefile(".chaos.yaml", one=PASSING)
     isolated.makefile(".chaos.yaml", two=PASSING.replace("plugin-latency", "plugin-latency-2"))
