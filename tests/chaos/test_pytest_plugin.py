@@ -1,6 +1,9 @@
-"""The pytest plugin: scenario files as test items, fixtures, clear collection errors."""
+"""The pytest plugin: scenario files as test items, fixtures, clear errors, a light import."""
 
+import json
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -248,3 +251,28 @@ def test_allow_inconclusive_reports_it_as_skipped_not_passed(isolated):
     result.assert_outcomes(skipped=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*SKIPPED*Inconclusive: a fault never fired*"])
+
+
+# Every pytest session of an environment with stormproof installed loads the plugin, chaos or not:
+# none of these may come with it (they load when a chaos fixture or item is used).
+HEAVY = ("aiohttp", "allure", "pact", "fastapi", "pydantic", "requests", "uvloop", "h11",
+         "httptools", "uvicorn")  # fmt: skip
+
+LOAD_AS_PYTEST_DOES = """
+import json, sys
+from importlib.metadata import entry_points
+import pytest
+[plugin] = [e for e in entry_points(group="pytest11") if e.name == "stormproof"]
+module = plugin.load()
+loaded = {name.split(".")[0] for name in sys.modules}
+print(json.dumps({"module": module.__name__, "heavy": sorted(loaded & set(HEAVY))}))
+"""
+
+
+def test_loading_the_plugin_as_pytest_does_imports_nothing_heavy():
+    code = f"HEAVY = {HEAVY!r}\n{LOAD_AS_PYTEST_DOES}"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    found = json.loads(done.stdout)
+    assert found == {"module": "stormproof.chaos.pytest_plugin", "heavy": []}
