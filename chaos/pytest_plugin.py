@@ -85,11 +85,12 @@ class _ChaosSession:
             raise ScenarioBrokenError(self._start_error)
         if self._environment is None:
             environment_file = self.config.getoption("stormproof_environment")
-            toxiproxy_url = self.config.getoption("toxiproxy_url")
             try:
+                project = self.project()
+                toxiproxy_url = project.toxiproxy_url(self.config.getoption("toxiproxy_url"))
                 self._environment = self._stack.enter_context(
                     start_environment(
-                        config=self.project(),
+                        config=project,
                         in_process=self.config.getoption("stormproof_in_process"),
                         seed=self.seed,
                         toxiproxy_url=None if environment_file else toxiproxy_url,
@@ -139,7 +140,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--toxiproxy-url",
         default=os.environ.get("TOXIPROXY_URL"),
-        help="use this running Toxiproxy instead of the embedded one (default: $TOXIPROXY_URL)",
+        help="use this running Toxiproxy instead of the embedded one (default: $TOXIPROXY_URL, "
+        "else the project configuration's backend)",
     )
     group.addoption(
         "--stormproof-config",

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from tests.chaos._separate_proxy import separate_proxy
+
 pytest_plugins = ["pytester"]
 
 PASSING = """
@@ -195,6 +197,34 @@ def test_what_a_test_left_through_chaos_environment_alone_fails_that_test_not_th
          "ConnectionError: provider gone"]
     )  # fmt: skip
     assert "Traceback" not in result.stdout.str()
+
+
+USERS_ONLY = """
+backend = "{backend}"
+
+[services.users]
+client = "stormproof.clients:UserServiceClient"
+app = "stormproof.providers:create_users_app"
+adapter = "stormproof.providers:UsersAdapter"
+health_path = "/healthz"
+options = {{ test_mode = true }}
+"""
+
+
+def test_the_configured_backend_is_used_without_url_option_or_variable(isolated, monkeypatch):
+    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
+    with separate_proxy() as url:
+        isolated.makefile(".toml", stormproof=USERS_ONLY.format(backend=url))
+        isolated.makefile(".chaos.yaml", good=PASSING)
+        isolated.makepyfile(
+            test_backend=f"""
+def test_the_environment_uses_it(chaos_environment):
+    assert (chaos_environment.backend, chaos_environment.toxiproxy_url) == ("toxiproxy", {url!r})
+"""
+        )
+        result = isolated.runpytest_subprocess("-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*plugin-latency PASSED*"])
 
 
 def test_an_unreachable_toxiproxy_is_one_error_before_any_scenario_runs(isolated):
