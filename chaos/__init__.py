@@ -4,7 +4,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from typing import TYPE_CHECKING
 
-from stormproof.chaos._lazy import lazy_exports
+from stormproof.chaos._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from stormproof.chaos.toxiproxy import EmbeddedToxiproxy, ToxiproxyClient, ToxiproxyError
@@ -16,7 +16,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a tree that was 
 
 # Re-exported lazily: importing them loads aiohttp and requests, and `stormproof --help`
 # (which imports this package) should stay fast.
-__getattr__, __dir__ = lazy_exports(
+__getattr__, __dir__ = _lazy_exports(
     __name__,
     {
         "EmbeddedToxiproxy": "toxiproxy",

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from stormproof.chaos._cli_errors import cli_error
+from stormproof.chaos._cli_errors import cli_error, cli_warning
 from stormproof.chaos._cli_run import (
     DEFAULT_OUTPUT,
     DEFAULT_REPORT,
@@ -127,6 +127,12 @@ def matrix_command(  # typer passes every option by keyword
         args += ["-p", f"no:{plugin}"]
     args += ["-q", "--tb=no", "-r", "fE", "--no-header"]
     args += ["--assert=plain"]
+    shared = project.toxiproxy_url(os.environ.get("TOXIPROXY_URL"))
+    if shared is not None and workers > 1:
+        # Each worker names its proxies after the services: on one server they would replace
+        # each other's.
+        cli_warning(f"the cases run in one worker: workers would share the Toxiproxy at {shared}")
+        workers = 1
     if workers > 1:
         args += ["-p", "xdist", "-n", str(min(workers, len(cases)))]
     if select:

@@ -168,8 +168,7 @@ def run_command(  # typer passes every option by keyword
             f"--select {select!r} matches no scenario (it matches a name, service, tag or fault "
             f"kind; commas separate alternatives). Scenarios: {names}"
         )
-    if toxiproxy_url is None and project.backend != "embedded":
-        toxiproxy_url = project.backend
+    toxiproxy_url = project.toxiproxy_url(toxiproxy_url)
     if environment is None and toxiproxy_url:
         from stormproof.chaos.toxiproxy import ToxiproxyClient, ToxiproxyError  # noqa: PLC0415
 

@@ -3,10 +3,11 @@
 - Scenario files run as test items (marker `chaos`): any `*.chaos.yaml` file, and every YAML file
   under the paths of the `stormproof_scenario_paths` ini option or `--stormproof-scenarios`.
 - Fixtures: `chaos_environment` (session: proxy + providers, started on first use), `toxiproxy`
-  (the typed Toxiproxy client), `chaos_rollback` (per test: remove toxics, re-enable proxies, clear
-  provider faults), `run_scenario` (run a scenario given as a dict, a file or a `Scenario`).
+  (the typed Toxiproxy client), `chaos_rollback` (the per-test clean-up, asked for: leftovers do
+  not fail the test), `run_scenario` (run a scenario given as a dict, a file or a `Scenario`).
 - One lifecycle: the environment starts once per session and stops at its end; each scenario starts
-  from a clean slate and is rolled back, and a leftover fault fails it.
+  from a clean slate and is rolled back, and so is each test that used the environment through
+  any fixture; a leftover fault fails the scenario or test that left it.
 """
 
 from __future__ import annotations
@@ -85,11 +86,12 @@ class _ChaosSession:
             raise ScenarioBrokenError(self._start_error)
         if self._environment is None:
             environment_file = self.config.getoption("stormproof_environment")
-            toxiproxy_url = self.config.getoption("toxiproxy_url")
             try:
+                project = self.project()
+                toxiproxy_url = project.toxiproxy_url(self.config.getoption("toxiproxy_url"))
                 self._environment = self._stack.enter_context(
                     start_environment(
-                        config=self.project(),
+                        config=project,
                         in_process=self.config.getoption("stormproof_in_process"),
                         seed=self.seed,
                         toxiproxy_url=None if environment_file else toxiproxy_url,
@@ -113,6 +115,11 @@ class _ChaosSession:
             pictures="unless-passed" if matrix else "always",
         )
 
+    @property
+    def started_environment(self) -> ChaosEnvironment | None:
+        """The environment if it was started (None: no test or scenario needed it yet)."""
+        return self._environment
+
     def close(self) -> None:
         self._stack.close()
         self._environment = None
@@ -134,7 +141,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--toxiproxy-url",
         default=os.environ.get("TOXIPROXY_URL"),
-        help="use this running Toxiproxy instead of the embedded one (default: $TOXIPROXY_URL)",
+        help="use this running Toxiproxy instead of the embedded one (default: $TOXIPROXY_URL, "
+        "else the project configuration's backend)",
     )
     group.addoption(
         "--stormproof-config",
@@ -589,9 +597,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         # Once, by the controller (under xdist), from every worker's cells.
         write_matrix_summary(Path(results_dir), list(state.matrix_cells.values()))
-    if state._environment is not None:
-        theirs = provider_categories(state._environment.adapters.values())
-        write_results_metadata(Path(results_dir), state._environment.describe(), theirs)
+    environment = state.started_environment
+    if environment is not None:
+        theirs = provider_categories(environment.adapters.values())
+        write_results_metadata(Path(results_dir), environment.describe(), theirs)
     else:
         write_results_metadata(Path(results_dir), {"backend": "none (no chaos scenario ran)"})
 
@@ -602,43 +611,28 @@ def chaos_environment(pytestconfig: pytest.Config) -> ChaosEnvironment:
     return _session(pytestconfig).environment()
 
 
-def _roll_back(environment: ChaosEnvironment, toxiproxy: ToxiproxyClient) -> list[str]:
-    """Remove every toxic, re-enable every proxy, clear provider faults; say what was left."""
-    from stormproof.chaos.services import ProviderFaults
-
-    left: list[str] = []
-    for name, endpoint in environment.services.items():
-        for toxic in toxiproxy.toxics(endpoint.proxy):
-            left.append(f"toxic {toxic.name} on proxy {endpoint.proxy}")
-            toxiproxy.remove_toxic(endpoint.proxy, toxic.name)
-        if not toxiproxy.get_proxy(endpoint.proxy).enabled:
-            left.append(f"proxy {endpoint.proxy} disabled")
-            toxiproxy.update_proxy(endpoint.proxy, enabled=True)
-        adapter = environment.adapters.get(name)
-        if isinstance(adapter, ProviderFaults):
-            rules = adapter.active_faults()
-            left += [f"{name} provider fault {dict(rule)}" for rule in rules]
-            if rules:
-                adapter.clear_faults()
-    return left
-
-
-@pytest.fixture
-def toxiproxy(
-    request: pytest.FixtureRequest, chaos_environment: ChaosEnvironment
-) -> Iterator[ToxiproxyClient]:
-    """A Toxiproxy API client for the environment's proxy.
-
-    After the test every toxic is removed, every proxy enabled and every provider fault cleared.
-    What the test left behind also fails it (a leftover would change the next test), unless it
-    asked for that clean-up with `chaos_rollback`.
-    """
-    from stormproof.chaos.runner import LEFTOVER_FAULT
+@pytest.fixture(autouse=True)
+def _chaos_cleanup(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used the chaos environment, through whichever fixture: every toxic is
+    removed, every proxy enabled and every provider fault cleared, as after a scenario. What the
+    test left behind fails that test (it would change the next one), unless it asked for the
+    clean-up with `chaos_rollback`. Its teardown runs after the test's own fixtures'."""
+    yield
+    environment = _session(request.config).started_environment
+    if environment is None or "chaos_environment" not in request.fixturenames:
+        return
+    from stormproof.chaos.runner import HARNESS_ERROR, LEFTOVER_FAULT, roll_back
     from stormproof.chaos.toxiproxy import ToxiproxyClient
 
-    with ToxiproxyClient(chaos_environment.toxiproxy_url) as client:
-        yield client
-        left = _roll_back(chaos_environment, client)
+    try:
+        with ToxiproxyClient(environment.toxiproxy_url) as client:
+            left = roll_back(environment, client)
+    except Exception as exc:  # the proxy, a provider's adapter: as the runner says it
+        pytest.fail(
+            f"{HARNESS_ERROR}: could not roll the chaos environment back after the test: "
+            f"{type(exc).__name__}: {exc}",
+            pytrace=False,
+        )
     if left and "chaos_rollback" not in request.fixturenames:
         pytest.fail(
             f"{LEFTOVER_FAULT}: the test left {'; '.join(left)} (removed now; use the "
@@ -648,11 +642,22 @@ def toxiproxy(
 
 
 @pytest.fixture
-def chaos_rollback(
-    chaos_environment: ChaosEnvironment, toxiproxy: ToxiproxyClient
-) -> ChaosEnvironment:
+def toxiproxy(chaos_environment: ChaosEnvironment) -> Iterator[ToxiproxyClient]:
+    """A Toxiproxy API client for the environment's proxy.
+
+    Like every test that uses the chaos environment, one that uses this fixture is rolled back
+    after it, and what it left behind fails it unless it asked for `chaos_rollback`.
+    """
+    from stormproof.chaos.toxiproxy import ToxiproxyClient
+
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as client:
+        yield client
+
+
+@pytest.fixture
+def chaos_rollback(chaos_environment: ChaosEnvironment) -> ChaosEnvironment:
     """The environment, rolled back after the test without failing it: every toxic removed,
-    every proxy enabled, every provider fault cleared (the `toxiproxy` fixture does it)."""
+    every proxy enabled, every provider fault cleared."""
     return chaos_environment
 
 

@@ -6,7 +6,7 @@ apps on 127.0.0.1 in background threads. The HTTP API is described in docs/servi
 
 from typing import TYPE_CHECKING
 
-from stormproof.chaos._lazy import lazy_exports
+from stormproof.chaos._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from stormproof.providers._adapter import (
@@ -66,7 +66,7 @@ _LAZY = {
 }
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -17,7 +17,12 @@ from stormproof.chaos.runner._environment import (
     read_environment_file,
     start_environment,
 )
-from stormproof.chaos.runner._injector import FaultInjector, describe_fault
+from stormproof.chaos.runner._injector import (
+    FaultInjector,
+    describe_fault,
+    roll_back,
+    roll_back_service,
+)
 from stormproof.chaos.runner._observer import NullObserver, RunObserver
 from stormproof.chaos.runner._readiness import DEFAULT_ATTACH_TIMEOUT_S, wait_until_attached
 from stormproof.chaos.runner._records import (
@@ -64,6 +69,8 @@ __all__ = [
     "describe_fault",
     "policy_for",
     "read_environment_file",
+    "roll_back",
+    "roll_back_service",
     "run_scenarios",
     "scenario_seed",
     "start_environment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from stormproof.chaos.runner import _witness as witness
-from stormproof.chaos.runner._environment import ServiceEndpoint
+from stormproof.chaos.runner._environment import ChaosEnvironment, ServiceEndpoint
 from stormproof.chaos.runner._http_route import HTTP_TOXIC, toxic_attributes
 from stormproof.chaos.runner._records import AttemptRecord, Witness
 from stormproof.chaos.scenario import Fault, HttpFault, ProxyFault, ToxicFault
@@ -193,12 +193,54 @@ class FaultInjector:
         return problems
 
     def leftovers(self) -> list[str]:
-        """What is still applied to this service (empty when everything was rolled back)."""
-        proxy = self._endpoint.proxy
-        found = [f"toxic {t.name} still on proxy {proxy}" for t in self._toxiproxy.toxics(proxy)]
-        if not self._toxiproxy.get_proxy(proxy).enabled:
-            found.append(f"proxy {proxy} still disabled")
-        if isinstance(self._adapter, ProviderFaults):
-            active = self._adapter.active_faults()
-            found += [f"provider fault still active: {dict(rule)}" for rule in active]
-        return found
+        """What was still applied to this service after `lift()`, taken away now (empty when
+        everything was rolled back)."""
+        return roll_back_service(self._toxiproxy, self._endpoint, self._adapter)
+
+
+def roll_back_service(
+    toxiproxy: ToxiproxyClient, endpoint: ServiceEndpoint, adapter: ProviderAdapter | None
+) -> list[str]:
+    """Take away whatever is applied to one service, whoever applied it: every toxic on its
+    proxy, the proxy's outage, and the provider's fault rules when its adapter can list them.
+
+    Args:
+        toxiproxy: The proxy server's API.
+        endpoint: The service's wiring.
+        adapter: The service's provider adapter (None: the service has none).
+
+    Returns:
+        What was there, one line each (empty: nothing was).
+    """
+    proxy = endpoint.proxy
+    left: list[str] = []
+    for toxic in toxiproxy.toxics(proxy):
+        left.append(f"toxic {toxic.name} on proxy {proxy}")
+        toxiproxy.remove_toxic(proxy, toxic.name)
+    if not toxiproxy.get_proxy(proxy).enabled:
+        left.append(f"proxy {proxy} disabled")
+        toxiproxy.update_proxy(proxy, enabled=True)
+    if isinstance(adapter, ProviderFaults):
+        rules = adapter.active_faults()
+        left += [f"{endpoint.service} provider fault {dict(rule)}" for rule in rules]
+        if rules:
+            adapter.clear_faults()
+    return left
+
+
+def roll_back(environment: ChaosEnvironment, toxiproxy: ToxiproxyClient) -> list[str]:
+    """`roll_back_service` for every service of `environment`: what a test or a scenario left
+    is gone, and said.
+
+    Args:
+        environment: The chaos environment.
+        toxiproxy: Its proxy server's API.
+
+    Returns:
+        What was there, one line each (empty: nothing was).
+    """
+    return [
+        item
+        for name, endpoint in environment.services.items()
+        for item in roll_back_service(toxiproxy, endpoint, environment.adapters.get(name))
+    ]

@@ -182,10 +182,9 @@ class ScenarioRunner:
                     self._run_phases(scenario, result, injector, adapter, seed)
                 finally:
                     problems = injector.lift()
-                    leftovers = problems + injector.leftovers()
-                    result.findings += [
-                        Finding(category.LEFTOVER_FAULT, item) for item in leftovers
-                    ]
+                    found = injector.leftovers()
+                    problems += [f"{item} after the scenario (removed now)" for item in found]
+                    result.findings += [Finding(category.LEFTOVER_FAULT, p) for p in problems]
             result.client_log = log_lines
         except Exception as exc:  # the proxy, the provider's adapter, the inputs: not the client
             result.findings.append(Finding(category.HARNESS_ERROR, f"{type(exc).__name__}: {exc}"))

@@ -7,7 +7,7 @@ provider comes from on the embedded backend, and its provider adapter (states, s
 
 from typing import TYPE_CHECKING
 
-from stormproof.chaos._lazy import lazy_exports
+from stormproof.chaos._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from stormproof.chaos.services._adapter import (
@@ -66,7 +66,7 @@ _LAZY = {
 }
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

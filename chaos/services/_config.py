@@ -135,6 +135,17 @@ class ProjectConfig:
             os.environ["PYTHONPATH"] = os.pathsep.join([*wanted, *known])
         return self
 
+    def toxiproxy_url(self, given: str | None = None) -> str | None:
+        """The running Toxiproxy to use, decided once for `stormproof run` and the pytest plugin:
+        `given` (`--toxiproxy-url`, else `$TOXIPROXY_URL`), else the configured `backend` URL.
+
+        Returns:
+            Its URL, or None for the embedded Toxiproxy.
+        """
+        if given:
+            return given
+        return None if self.backend == "embedded" else self.backend
+
     @property
     def is_demo(self) -> bool:
         """Whether this is the bundled demo's configuration."""

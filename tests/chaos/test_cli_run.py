@@ -3,18 +3,17 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
 from typer.testing import CliRunner
 
 from stormproof.chaos.cli import app
 from stormproof.chaos.scenario import default_scenario_dir
+from tests.chaos._separate_proxy import free_port, separate_proxy
 
 from .test_pytest_plugin import PASSING, UNFIRED
 
@@ -140,44 +139,18 @@ def test_report_without_results_says_what_to_run(tmp_path, monkeypatch):
     assert "no Allure results in nothing-here" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(url: str, timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=0.5)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout_s} s")
-
-
 def test_scenarios_pass_unchanged_against_a_separately_running_toxiproxy(tmp_path):
-    port = _free_port()
-    server = subprocess.Popen(
-        [*STORMPROOF, "proxy", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/version")
+    with separate_proxy() as url:
         done = _run(
-            ["--toxiproxy-url", f"http://127.0.0.1:{port}", "--select", "503,outage,breaker",
+            ["--toxiproxy-url", url, "--select", "503,outage,breaker",
              "--no-contracts", "--no-html", "--output", str(tmp_path / "results")],
             cwd=tmp_path,
         )  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "scenarios passed" in done.stdout
     properties = (tmp_path / "results" / "environment.properties").read_text()
     assert "backend=toxiproxy" in properties
-    assert f"http://127.0.0.1:{port}" in properties
+    assert url in properties
 
 
 def test_a_run_with_allowed_inconclusive_scenarios_never_says_all_passed(tmp_path):
@@ -226,7 +199,7 @@ def test_a_selection_that_matches_nothing_is_exit_2_with_the_names(tmp_path, mon
 
 
 def test_an_unreachable_toxiproxy_is_one_early_error_and_exit_2(tmp_path):
-    port = _free_port()
+    port = free_port()
     done = _run(
         ["--toxiproxy-url", f"http://127.0.0.1:{port}", "--no-contracts", "--no-html",
          "--output", str(tmp_path / "results")],

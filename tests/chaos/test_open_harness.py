@@ -149,3 +149,13 @@ def test_side_effects_and_invariants_are_the_adapters(tmp_path):
     [effect, invariant] = caught.value.problems
     assert "records no side effect 'chargs' (did you mean 'charges'?)" in effect
     assert "checks no invariant 'nope'" in invariant
+
+
+def test_the_toxiproxy_is_the_option_or_variable_else_the_configured_backend(tmp_path):
+    configured = parse_config({"backend": "http://127.0.0.1:8474"}, tmp_path / "s.toml", {})
+    embedded = parse_config({}, tmp_path / "s.toml", {})
+    assert configured.toxiproxy_url(None) == "http://127.0.0.1:8474"
+    assert configured.toxiproxy_url("") == "http://127.0.0.1:8474"  # TOXIPROXY_URL= (empty)
+    assert configured.toxiproxy_url("http://127.0.0.1:9474") == "http://127.0.0.1:9474"
+    assert embedded.toxiproxy_url(None) is None
+    assert embedded.toxiproxy_url("http://127.0.0.1:9474") == "http://127.0.0.1:9474"

@@ -1,8 +1,13 @@
-"""The pytest plugin: scenario files as test items, fixtures, clear collection errors."""
+"""The pytest plugin: scenario files as test items, fixtures, clear errors, a light import."""
 
+import json
 import socket
+import subprocess
+import sys
 
 import pytest
+
+from tests.chaos._separate_proxy import separate_proxy
 
 pytest_plugins = ["pytester"]
 
@@ -136,6 +141,92 @@ def test_finds_nothing(chaos_environment, toxiproxy):
     )  # fmt: skip
 
 
+LEFT_THROUGH_CHAOS_ENVIRONMENT_ONLY = """
+from stormproof.chaos.toxiproxy import ToxiproxyClient
+
+def _proxy(chaos_environment):
+    return chaos_environment.endpoint("users").proxy
+
+def test_1_leaves_a_toxic(chaos_environment):
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as own:
+        own.add_toxic(_proxy(chaos_environment), "latency", attributes={"latency": 10}, name="mine")
+
+def test_2_finds_no_toxic(chaos_environment):
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as own:
+        assert own.toxics(_proxy(chaos_environment)) == []
+
+def test_3_leaves_its_proxy_disabled(chaos_environment):
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as own:
+        own.disable(_proxy(chaos_environment))
+
+def test_4_finds_it_enabled(chaos_environment):
+    with ToxiproxyClient(chaos_environment.toxiproxy_url) as own:
+        assert own.get_proxy(_proxy(chaos_environment)).enabled
+
+def test_5_leaves_a_provider_fault(chaos_environment):
+    rule = {"mode": "status", "status": 503, "count": 5, "path": "/users/usr_9"}
+    chaos_environment.adapters["users"].add_fault(rule)
+
+def test_6_finds_no_provider_fault(chaos_environment):
+    assert chaos_environment.adapters["users"].active_faults() == []
+
+def test_7_the_clean_up_cannot_reach_the_provider(chaos_environment):
+    adapter = chaos_environment.adapters["users"]
+
+    def unreachable():
+        del adapter.active_faults  # once
+        raise ConnectionError("provider gone")
+
+    adapter.active_faults = unreachable
+"""
+
+
+def test_what_a_test_left_through_chaos_environment_alone_fails_that_test_not_the_next(isolated):
+    isolated.makepyfile(test_leak=LEFT_THROUGH_CHAOS_ENVIRONMENT_ONLY)
+    result = isolated.runpytest_subprocess("-p", "no:randomly", "-rE")
+    result.assert_outcomes(passed=7, errors=4)
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_1_leaves_a_toxic*",
+         "*Leftover fault: the test left toxic mine on proxy stormproof_users (removed now*",
+         "*ERROR at teardown of test_3_leaves_its_proxy_disabled*",
+         "*Leftover fault: the test left proxy stormproof_users disabled (removed now*",
+         "*ERROR at teardown of test_5_leaves_a_provider_fault*",
+         "*Leftover fault: the test left users provider fault {*'status': 503*} (removed now*",
+         "*ERROR at teardown of test_7_the_clean_up_cannot_reach_the_provider*",
+         "*Harness error: could not roll the chaos environment back after the test: "
+         "ConnectionError: provider gone"]
+    )  # fmt: skip
+    assert "Traceback" not in result.stdout.str()
+
+
+USERS_ONLY = """
+backend = "{backend}"
+
+[services.users]
+client = "stormproof.clients:UserServiceClient"
+app = "stormproof.providers:create_users_app"
+adapter = "stormproof.providers:UsersAdapter"
+health_path = "/healthz"
+options = {{ test_mode = true }}
+"""
+
+
+def test_the_configured_backend_is_used_without_url_option_or_variable(isolated, monkeypatch):
+    monkeypatch.delenv("TOXIPROXY_URL", raising=False)
+    with separate_proxy() as url:
+        isolated.makefile(".toml", stormproof=USERS_ONLY.format(backend=url))
+        isolated.makefile(".chaos.yaml", good=PASSING)
+        isolated.makepyfile(
+            test_backend=f"""
+def test_the_environment_uses_it(chaos_environment):
+    assert (chaos_environment.backend, chaos_environment.toxiproxy_url) == ("toxiproxy", {url!r})
+"""
+        )
+        result = isolated.runpytest_subprocess("-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*plugin-latency PASSED*"])
+
+
 def test_an_unreachable_toxiproxy_is_one_error_before_any_scenario_runs(isolated):
     isolated.makefile(".chaos.yaml", one=PASSING)
     isolated.makefile(".chaos.yaml", two=PASSING.replace("plugin-latency", "plugin-latency-2"))
@@ -190,3 +281,28 @@ def test_allow_inconclusive_reports_it_as_skipped_not_passed(isolated):
     result.assert_outcomes(skipped=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*SKIPPED*Inconclusive: a fault never fired*"])
+
+
+# Every pytest session of an environment with stormproof installed loads the plugin, chaos or not:
+# none of these may come with it (they load when a chaos fixture or item is used).
+HEAVY = ("aiohttp", "allure", "pact", "fastapi", "pydantic", "requests", "uvloop", "h11",
+         "httptools", "uvicorn")  # fmt: skip
+
+LOAD_AS_PYTEST_DOES = """
+import json, sys
+from importlib.metadata import entry_points
+import pytest
+[plugin] = [e for e in entry_points(group="pytest11") if e.name == "stormproof"]
+module = plugin.load()
+loaded = {name.split(".")[0] for name in sys.modules}
+print(json.dumps({"module": module.__name__, "heavy": sorted(loaded & set(HEAVY))}))
+"""
+
+
+def test_loading_the_plugin_as_pytest_does_imports_nothing_heavy():
+    code = f"HEAVY = {HEAVY!r}\n{LOAD_AS_PYTEST_DOES}"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    found = json.loads(done.stdout)
+    assert found == {"module": "stormproof.chaos.pytest_plugin", "heavy": []}

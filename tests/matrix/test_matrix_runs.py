@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from stormproof.chaos.services import demo_config_path, load_config
+from tests.chaos._separate_proxy import separate_proxy
+
 STORMPROOF = [sys.executable, "-c", "from stormproof.chaos.cli import main; main()"]
 
 # One row of each kind: a keyed POST with an outcome-unknown error (payments), a keyed POST
@@ -132,3 +135,23 @@ def test_a_selection_that_matches_no_case_is_an_error(tmp_path):
     assert done.returncode == 2
     assert "stormproof: error: --select 'nosuchcase' matches none of the" in done.stderr
     assert statuses == {}
+
+
+def test_a_configured_toxiproxy_runs_the_cases_in_one_worker(tmp_path):
+    demo = demo_config_path().read_text()
+    services = demo[demo.index("[services.") :]
+    pacts = load_config(demo_config_path()).pacts
+    with separate_proxy() as url:
+        (tmp_path / "stormproof.toml").write_text(
+            f"pacts = {str(pacts)!r}\nbackend = {url!r}\n\n{services}"
+        )
+        done, statuses = _matrix(
+            tmp_path, "--select", "users.a-request-for-user-usr-1.", "--workers", "2"
+        )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert f"the cases run in one worker: workers would share the Toxiproxy at {url}" in done.stderr
+    assert "13 matrix cases: 13 passed" in done.stdout
+    assert len([s for s in statuses.values() if s == "passed"]) == 13 + 1  # with the coverage test
+    properties = (tmp_path / "results" / "environment.properties").read_text()
+    assert "backend=toxiproxy" in properties
+    assert url in properties
