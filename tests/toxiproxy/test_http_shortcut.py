@@ -106,3 +106,13 @@ def test_an_answer_read_before_the_scout_read_it_goes_before_a_made_up_one(loop)
     assert written[len(answer) :].startswith(b"HTTP/1.1 503 ")
     assert upstream.transport.written == [b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"]  # type: ignore[attr-defined]
     assert (witness.requests, witness.matched, witness.acted) == (2, 1, 1)
+
+
+def test_a_request_line_split_across_reads_is_matched_whole(loop):
+    client, upstream, witness = _connection(loop, {"method": "GET", "path": "/a", "status": 418})
+    client.data_received(b"GE")  # the next read starts mid-line: "T /a" is no request line
+    client.data_received(b"T /a HTTP/1.1\r\nHost: x\r\n\r\n")
+    loop.run_until_complete(asyncio.sleep(0))
+    assert upstream.transport.written == []  # type: ignore[attr-defined]
+    assert b"".join(client.transport.written).startswith(b"HTTP/1.1 418 ")  # type: ignore[attr-defined]
+    assert (witness.requests, witness.matched, witness.acted) == (1, 1, 1)

@@ -52,7 +52,9 @@ class _Scout:
         "events",
         "final",
         "head",
+        "line_end",
         "method",
+        "minor",
         "parser",
         "path",
         "request",
@@ -64,6 +66,8 @@ class _Scout:
     def __init__(self, request: bool) -> None:
         self.request = request
         self.method = self.path = b""  # requests: those of the head the last read held
+        self.minor = b"1"  # and its HTTP minor version
+        self.line_end = 0  # and where its request line ends
         self.final = False  # answers: whether the head the last read held is not a 1xx
         self.busy = False  # inside a message whose head was read (and whose bytes went on)
         self.since = bytearray()  # that message's bytes so far, for h11 if it takes over
@@ -96,23 +100,27 @@ class _Scout:
     def _request_line(self, data: bytes) -> bool:
         """Take the method and path of the head llhttp accepted; False: leave it to h11.
 
-        A vouched read with a head starts with it. Whatever this reading does not find as it
-        expects (more than one space, an HTTP version h11 refuses, no Host) goes to h11.
+        A vouched read with a head starts with it. A request line this reading does not find as
+        it expects (more than one space, an HTTP version h11 refuses) goes to h11.
         """
         line = _REQUEST_LINE.match(data)
         if line is None:
             return False
-        self.method, path, target, minor = line.groups()
+        self.method, path, target, self.minor = line.groups()
         self.path = path if path is not None else request_path(target)
-        line_end = line.end() - 2
-        # h11 requires exactly one Host in HTTP/1.1 (at most one before); llhttp does not.
+        self.line_end = line.end() - 2
+        return True
+
+    def hosts_ok(self, data: bytes) -> bool:
+        """Whether the head of the read last fed has the Host fields h11 requires: exactly one
+        in HTTP/1.1, at most one before (llhttp does not check)."""
         # llhttp accepts only CRLF line ends and refuses obs-fold, so a field line starts after
         # CRLF and this counts Host fields exactly.
-        head_end = data.find(b"\r\n\r\n", line_end)
+        head_end = data.find(b"\r\n\r\n", self.line_end)
         if head_end < 0:
-            return False  # not this read's head: it began in an earlier one
-        hosts = data[line_end : head_end + 2].lower().count(b"\r\nhost:")
-        return hosts == 1 or (hosts == 0 and minor == b"0")
+            return False
+        hosts = data[self.line_end : head_end + 2].lower().count(b"\r\nhost:")
+        return hosts == 1 or (hosts == 0 and self.minor == b"0")
 
     def _judge(self, events: bytearray) -> bool:
         began = self.head = self.done = False

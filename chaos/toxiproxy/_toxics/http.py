@@ -50,6 +50,8 @@ FORWARD, DROP, DRIP = "forward", "drop", "drip"
 # Bytes of one message the scout lets go on before h11 takes over: h11 needs the message from its
 # start to find its end, so the scout keeps a copy of what it let through.
 SCOUT_LIMIT = 64 * 1024
+# Answers' reads (and bytes, up to SCOUT_LIMIT) that may go on before the scout reads them.
+LAG_READS = 32
 # Answers llhttp cannot frame without knowing the request (a HEAD answer has no body).
 _UNFRAMED = (b"HEAD", b"CONNECT")
 
@@ -110,6 +112,7 @@ class HttpStage(Stage):
         "held",
         "is_request",
         "lag",
+        "lagged",
         "matcher",
         "passthrough",
         "peer",
@@ -166,6 +169,7 @@ class HttpStage(Stage):
         self.primary = False  # the first http toxic of its link: the one that reads the traffic
         self.scout: RequestScout | ResponseScout | None = self._new_scout()
         self.lag: list[bytes] = []  # answers' reads that went on before the scout read them
+        self.lagged = 0  # their bytes
         if not self.is_request:
             for stage in link.conn.up.stages if link.conn.up is not None else ():
                 if isinstance(stage, HttpStage) and stage.name == self.name:
@@ -182,11 +186,13 @@ class HttpStage(Stage):
 
     def _shortcut(self, data: bytes) -> bool:
         """The usual read, of messages no rule matches, written on without a chunk or a stage
-        in between; False: it goes through the chain (see `push`)."""
+        in between; False: it goes through the chain (see `push`).
+
+        Only the decision comes before the write; what the toxic notes of the read comes after.
+        """
         if self.scout is None or self.out_closed or self.dead or self.passthrough:
             return False
-        # _scouted without its own call: this runs on nearly every read.
-        if not (self._scout_request(data) if self.is_request else self._scout_response(data)):
+        if self.is_request and not self._vouch_request(data):
             self._go_exact(monotonic())  # h11 reads it from its start, through the chain
             return False
         sink = self.sink
@@ -198,6 +204,10 @@ class HttpStage(Stage):
             self.box.data(data, monotonic())
         else:
             sink.write_through(data)
+        if self.is_request:
+            self._request_went_on(data)
+        else:
+            self._answer_went_on(data)
         return True
 
     def configured(self) -> None:
@@ -397,11 +407,17 @@ class HttpStage(Stage):
 
     def _scouted(self, data: bytes) -> bool:
         """Whether the scout vouches that `data` goes on whole, nobody acting; False: h11's turn."""
-        if self.is_request:
-            return self._scout_request(data)
-        return self._scout_response(data)
+        if not self.is_request:
+            self._answer_went_on(data)
+        elif self._vouch_request(data):
+            self._request_went_on(data)
+        else:
+            return False
+        return True
 
-    def _scout_request(self, data: bytes) -> bool:
+    def _vouch_request(self, data: bytes) -> bool:
+        """Whether the read is one the scout frames and no rule acts on (the head it holds, if
+        any, matches none)."""
         scout = self.scout
         assert isinstance(scout, RequestScout)
         if not scout.feed(data):
@@ -411,43 +427,61 @@ class HttpStage(Stage):
             for rule in self.rules:
                 if rule.matcher.hits(method, path):
                     return False  # h11 reads it from its start, and counts it
-            scout.commit(data)
+        return True
+
+    def _request_went_on(self, data: bytes) -> None:
+        """Note a vouched request read: the answer it is owed, and the answers read meanwhile."""
+        scout = self.scout
+        assert isinstance(scout, RequestScout)
+        if scout.head and not scout.hosts_ok(data):
+            # h11 refuses what llhttp read: it says so (not HTTP) of bytes that went on as it
+            # would have let them go.
+            ts = monotonic()
+            self._go_exact(ts)
+            self._reread(data, ts)
+            return
+        scout.commit(data)
+        peer = self.peer
+        if scout.head:
             self.seen = True
             for tally in self.tallies:
                 tally.requests += 1
-            peer = self.peer
             if peer is not None and not peer.out_closed:
+                method = scout.method
                 owed = self.plain.get(method)
                 if owed is None:  # one per method (llhttp knows a fixed set): it never changes
                     owed = self.plain[method] = _Expect(method, None, self)
                 peer.queue.append(owed)
                 if method in _UNFRAMED:
                     peer._go_exact(monotonic())
-        else:
-            scout.commit(data)
         if scout.busy and len(scout.since) > SCOUT_LIMIT:
             self._go_exact(monotonic())  # h11 reads the rest of a long message, not a copy
-        return True
+        if peer is not None and peer.lag:
+            peer._catch_up()  # while the upstream answers this one
 
-    def _scout_response(self, data: bytes) -> bool:
-        """An answer's read goes on at once and is scouted right after (`_catch_up`): while the
-        scout runs, every answer owed is the upstream's, left alone, so none waits on it."""
-        if not self.lag:
+    def _answer_went_on(self, data: bytes) -> None:
+        """Note an answer's read, to scout later (`_catch_up`): while the scout runs, every
+        answer owed is the upstream's, left alone, so none waits on it."""
+        lag = self.lag
+        if not lag:
             scout = self.scout
             assert scout is not None
             if not scout.busy and not self.queue:
-                return True  # nobody asked for these bytes: they go on unread, as h11 leaves them
-            self.sink.loop.call_soon(self._catch_up)
-        self.lag.append(data)
-        return True
+                return  # nobody asked for these bytes: they go on unread, as h11 leaves them
+        lag.append(data)
+        self.lagged += len(data)
+        if len(lag) >= LAG_READS or self.lagged > SCOUT_LIMIT:
+            self._catch_up()
 
     def _catch_up(self) -> None:
         """Scout the answers' reads that went on before it read them, in order.
 
-        Handing the stream to h11 (`_go_exact`, which every decision that needs the answers'
-        boundaries makes) calls this first, so those boundaries are read by then.
+        The request side calls this once a request went on, while the upstream answers it;
+        handing the stream to h11 (`_go_exact`, which every decision that needs the answers'
+        boundaries makes) calls it first, so those boundaries are read by then.
         """
         lag, self.lag = self.lag, []
+        self.lagged = 0
         ts = monotonic()
         for data in lag:
             if self.passthrough or self.dead or self.out_closed:
