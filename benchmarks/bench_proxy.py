@@ -160,7 +160,14 @@ class Target:
 
 def start_stormproof() -> Target:
     port = free_port()
-    cmd = [sys.executable, "-c", "from chaos.cli import main; main()", "proxy", "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from stormproof.chaos.cli import main; main()",
+        "proxy",
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     wait_api(url)
