@@ -205,6 +205,71 @@ def test_made_up_answers_between_answers_keep_their_places(rig, wire):
     assert stats(rig) == (5, 2, 2, 0)
 
 
+# -- an upstream that does not answer in HTTP while its reads lag ----------------------------
+
+GARBAGE = b"\x00\x01\x02 this is not HTTP \xff\r\n\r\n"
+
+
+@pytest.mark.parametrize("extra", [b"", b"Expect: 100-continue\r\nContent-Length: 2\r\n"])
+def test_a_garbage_answer_then_a_matching_request_passes_it_untouched(rig, wire, extra):
+    # The connection stopped speaking HTTP before the matching request came: as if the garbage
+    # had been read at once, the request goes on untouched and nothing is made up.
+    w = wire({"path": "/hit", "status": 503})
+    w.request(get("/p0"))
+    w.answer(GARBAGE)
+    w.request(get("/hit", "POST" if extra else "GET", extra))
+    w.answer(b"more bytes, untouched")
+    w.request(get("/hit"))
+    assert stats(rig) == (1, 0, 0, 1)
+
+
+def test_a_garbage_answer_then_a_plain_request_passes_it_untouched(rig, wire):
+    w = wire({"path": "/hit", "status": 503})
+    w.request(get("/p0"))
+    w.answer(GARBAGE)
+    w.request(get("/p1"))
+    w.answer(b"more bytes, untouched")
+    w.request(get("/hit"))
+    assert stats(rig) == (1, 0, 0, 1)
+
+
+def test_bytes_after_a_lagging_answer_then_a_matching_request(rig, wire):
+    # Bytes the upstream sends when no answer is owed go on unread, whatever they are.
+    w = wire({"path": "/hit", "status": 503})
+    w.request(get("/p0"))
+    w.answer(ok())
+    w.answer(GARBAGE)
+    w.c.sendall(get("/hit"))
+    assert w.response()[0] == 503
+    w.request(get("/p1"))
+    w.answer(ok(b"p1"))
+    assert stats(rig) == (3, 1, 1, 0)
+
+
+def test_bytes_after_a_lagging_answer_in_its_read_then_a_matching_request(rig, wire):
+    w = wire({"path": "/hit", "status": 503})
+    w.request(get("/p0"))
+    w.answer(ok() + GARBAGE)
+    w.c.sendall(get("/hit"))
+    assert w.response()[0] == 503
+    w.request(get("/p1"))
+    w.answer(ok(b"p1"))
+    assert stats(rig) == (3, 1, 1, 0)
+
+
+def test_bytes_after_a_lagging_answer_then_a_plain_request_then_a_matching_one(rig, wire):
+    # Those bytes are not the answer to the request that went on after them.
+    w = wire({"path": "/hit", "status": 503})
+    w.request(get("/p0"))
+    w.answer(ok())
+    w.answer(GARBAGE)
+    w.request(get("/p1"))
+    w.answer(ok(b"p1"))
+    w.c.sendall(get("/hit"))
+    assert w.response()[0] == 503
+    assert stats(rig) == (3, 1, 1, 0)
+
+
 # -- a matching request's answer acted on after plain answers that lag -------------------------
 
 

@@ -440,8 +440,12 @@ class HttpStage(Stage):
             self._go_exact(ts)
             self._reread(data, ts)
             return
-        scout.commit(data)
         peer = self.peer
+        if peer is not None and peer.lag:
+            peer._catch_up()  # before this request is owed an answer (see `_catch_up`)
+            if self.passthrough:
+                return  # those answers were not HTTP: it went on untouched, uncounted
+        scout.commit(data)
         if scout.head:
             self.seen = True
             for tally in self.tallies:
@@ -456,8 +460,6 @@ class HttpStage(Stage):
                     peer._go_exact(monotonic())
         if scout.busy and len(scout.since) > SCOUT_LIMIT:
             self._go_exact(monotonic())  # h11 reads the rest of a long message, not a copy
-        if peer is not None and peer.lag:
-            peer._catch_up()  # while the upstream answers this one
 
     def _answer_went_on(self, data: bytes) -> None:
         """Note an answer's read, to scout later (`_catch_up`): while the scout runs, every
@@ -476,9 +478,12 @@ class HttpStage(Stage):
     def _catch_up(self) -> None:
         """Scout the answers' reads that went on before it read them, in order.
 
-        The request side calls this once a request went on, while the upstream answers it;
-        handing the stream to h11 (`_go_exact`, which every decision that needs the answers'
-        boundaries makes) calls it first, so those boundaries are read by then.
+        The request side calls this before a request is owed an answer (a vouched request once
+        it went on, while the upstream answers it; one h11 reads before it is decided): these
+        reads then meet the answers owed when they came, not that one, and if they show the
+        connection is not HTTP the request goes on untouched. Handing the stream to h11
+        (`_go_exact`, which every decision that needs the answers' boundaries makes) calls it
+        first, so those boundaries are read by then.
         """
         lag, self.lag = self.lag, []
         self.lagged = 0
@@ -592,12 +597,16 @@ class HttpStage(Stage):
         return chosen
 
     def _decide(self, request: h11.Request) -> None:
+        peer = self.peer
+        if peer is not None and peer.lag:
+            peer._catch_up()  # before this request is owed an answer (see `_catch_up`)
+            if self.passthrough:
+                return  # those answers were not HTTP: it goes on untouched, uncounted
         self.seen = True
         chosen = self._claim(request.method, request_path(request.target))
         rule = chosen or self
         config = rule.config
         act = chosen is not None
-        peer = self.peer
         if peer is None or peer.out_closed:
             return  # nobody to carry an answer out: the request goes on untouched
         mode = config.mode if act else None
