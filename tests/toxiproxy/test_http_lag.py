@@ -233,6 +233,16 @@ def test_a_garbage_answer_then_a_plain_request_passes_it_untouched(rig, wire):
     assert stats(rig) == (1, 0, 0, 1)
 
 
+def test_a_garbage_answer_then_the_end_is_not_http(rig, wire):
+    # Nothing came after the garbage to have it framed: the end of the stream does.
+    w = wire({"path": "/hit", "status": 503})
+    w.request(get("/p0"))
+    w.answer(GARBAGE)
+    w.u.close()
+    assert w.client_closed()
+    assert stats(rig) == (1, 0, 0, 1)
+
+
 def test_bytes_after_a_lagging_answer_then_a_matching_request(rig, wire):
     # Bytes the upstream sends when no answer is owed go on unread, whatever they are.
     w = wire({"path": "/hit", "status": 503})

@@ -297,6 +297,8 @@ class HttpStage(Stage):
         return self._run(ts)
 
     def on_end(self, kind: str) -> None:
+        if self.lag:
+            self._catch_up()  # the answers' reads that went on unread are framed (and judged)
         if self.reader is not None and not self.passthrough and not self.dead:
             with contextlib.suppress(RuntimeError):
                 self.reader.feed(b"")
@@ -483,7 +485,7 @@ class HttpStage(Stage):
         reads then meet the answers owed when they came, not that one, and if they show the
         connection is not HTTP the request goes on untouched. Handing the stream to h11
         (`_go_exact`, which every decision that needs the answers' boundaries makes) calls it
-        first, so those boundaries are read by then.
+        first, so those boundaries are read by then; the end of the stream calls it too.
         """
         lag, self.lag = self.lag, []
         self.lagged = 0
