@@ -143,6 +143,16 @@ def wire(rig, request) -> Iterator[Any]:
     assert not errors.records, errors.records[0]
 
 
+def _until(condition: Any, timeout_s: float = 5.0) -> bool:
+    """Whether `condition()` came true within `timeout_s` (polled every 10 ms)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def stats(rig) -> tuple[int, int, int, int]:
     s = rig[0].toxic_stats("lag", TOXIC)
     return s.requests, s.matched, s.acted, s.not_http
@@ -537,6 +547,8 @@ def test_the_upstream_closing_mid_answer_with_a_made_up_answer_waiting(rig, wire
     w.request(get("/p0"))
     w.answer(ok(b"0123456789")[:45])
     w.c.sendall(get("/hit"))
+    # The upstream closes only once the toxic decided on /hit: the two sockets' events race.
+    assert _until(lambda: stats(rig) == (2, 1, 1, 0)), stats(rig)
     # The made-up answer has no place once the answer before it is cut: the stream ends (the
     # toxic counts it acted: it decided to).
     w.u.close()
