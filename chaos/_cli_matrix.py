@@ -72,7 +72,6 @@ def matrix_command(  # typer passes every option by keyword
 
     from stormproof.chaos._run_tally import RunTally  # noqa: PLC0415
     from stormproof.chaos.matrix import build_matrix, emit_case  # noqa: PLC0415
-    from stormproof.chaos.runner import INCONCLUSIVE  # noqa: PLC0415
     from stormproof.chaos.scenario import ScenarioFileError, matches_selection  # noqa: PLC0415
     from stormproof.chaos.services import ConfigError  # noqa: PLC0415
 
@@ -141,7 +140,7 @@ def matrix_command(  # typer passes every option by keyword
         args += ["--stormproof-weaken", weaken]
     if allow_inconclusive:
         args += ["--allow-inconclusive"]
-    tally = RunTally(INCONCLUSIVE)
+    tally = RunTally()
     with tempfile.TemporaryDirectory(prefix="stormproof-matrix-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)

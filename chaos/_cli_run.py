@@ -135,7 +135,6 @@ def run_command(  # typer passes every option by keyword
     import pytest  # noqa: PLC0415 - keep --help fast
 
     from stormproof.chaos._run_tally import RunTally  # noqa: PLC0415
-    from stormproof.chaos.runner import INCONCLUSIVE  # noqa: PLC0415
     from stormproof.chaos.scenario import (  # noqa: PLC0415
         ScenarioFileError,
         load_scenarios,
@@ -215,7 +214,7 @@ def run_command(  # typer passes every option by keyword
         args += ["--allow-inconclusive"]
     if in_process:
         args += ["--stormproof-in-process"]
-    tally = RunTally(INCONCLUSIVE)
+    tally = RunTally()
     with tempfile.TemporaryDirectory(prefix="stormproof-run-") as work:
         ini = Path(work) / "pytest.ini"
         ini.write_text(_INI)

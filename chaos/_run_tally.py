@@ -12,30 +12,31 @@ from typing import TYPE_CHECKING
 import typer
 
 from stormproof.chaos._cli_errors import cli_error
+from stormproof.chaos.runner import INCONCLUSIVE
 
 if TYPE_CHECKING:
     import pytest
+
+# The reason a skip for an allowed inconclusive verdict gives (the plugin's `pytest.skip`).
+_INCONCLUSIVE_SKIP = f"Skipped: {INCONCLUSIVE}"
 
 
 class RunTally:
     """A pytest plugin object counting outcomes (with xdist, the workers' reports too)."""
 
-    def __init__(self, inconclusive: str) -> None:
-        """`inconclusive`: the text a skip for an allowed inconclusive verdict starts with."""
-        self._inconclusive = f"Skipped: {inconclusive}"
-        self.passed = self.failed = self.skipped = self.inconclusive = 0
+    def __init__(self) -> None:
+        self.passed = self.skipped = self.inconclusive = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Count a test once: failed in any phase, passed in its call, skipped where it was."""
-        if report.failed:
-            self.failed += 1
-        elif report.skipped:
+        """Count a test passed in its call, or skipped where it was (the CLI reads these only
+        when nothing failed)."""
+        if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-            if reason.startswith(self._inconclusive):
+            if reason.startswith(_INCONCLUSIVE_SKIP):
                 self.inconclusive += 1
             else:
                 self.skipped += 1
-        elif report.when == "call":
+        elif report.passed and report.when == "call":
             self.passed += 1
 
     def conclude(self, noun: str, total: int | None = None) -> None:

@@ -46,30 +46,12 @@ class _Events:
 class _Scout:
     """What one read held: whether a message head was read, whether a message ended."""
 
-    __slots__ = (
-        "busy",
-        "done",
-        "events",
-        "final",
-        "head",
-        "line_end",
-        "method",
-        "minor",
-        "parser",
-        "path",
-        "request",
-        "since",
-    )
+    __slots__ = ("busy", "done", "events", "head", "parser", "since")
 
     parser: httptools.HttpRequestParser | httptools.HttpResponseParser
 
-    def __init__(self, request: bool) -> None:
-        self.request = request
-        self.method = self.path = b""  # requests: those of the head the last read held
-        self.minor = b"1"  # and its HTTP minor version
-        self.line_end = 0  # and where its request line ends
-        self.final = False  # answers: whether the head the last read held is not a 1xx
-        self.busy = False  # inside a message whose head was read (and whose bytes went on)
+    def __init__(self) -> None:
+        self.busy = False  # inside a message that began in an earlier read (whose bytes went on)
         self.since = bytearray()  # that message's bytes so far, for h11 if it takes over
         self.events = bytearray()
         self.done = self.head = False
@@ -88,39 +70,11 @@ class _Scout:
             self.head = self.done = True
         elif not self._judge(events):
             return False
-        if not self.head:
-            return True
-        if self.request:
-            return self._request_line(data)
-        parser = self.parser
-        assert isinstance(parser, httptools.HttpResponseParser)
-        self.final = parser.get_status_code() >= 200
-        return True
+        return self._read_head(data) if self.head else True
 
-    def _request_line(self, data: bytes) -> bool:
-        """Take the method and path of the head llhttp accepted; False: leave it to h11.
-
-        A vouched read with a head starts with it. A request line this reading does not find as
-        it expects (more than one space, an HTTP version h11 refuses) goes to h11.
-        """
-        line = _REQUEST_LINE.match(data)
-        if line is None:
-            return False
-        self.method, path, target, self.minor = line.groups()
-        self.path = path if path is not None else request_path(target)
-        self.line_end = line.end() - 2
-        return True
-
-    def hosts_ok(self, data: bytes) -> bool:
-        """Whether the head of the read last fed has the Host fields h11 requires: exactly one
-        in HTTP/1.1, at most one before (llhttp does not check)."""
-        # llhttp accepts only CRLF line ends and refuses obs-fold, so a field line starts after
-        # CRLF and this counts Host fields exactly.
-        head_end = data.find(b"\r\n\r\n", self.line_end)
-        if head_end < 0:
-            return False
-        hosts = data[self.line_end : head_end + 2].lower().count(b"\r\nhost:")
-        return hosts == 1 or (hosts == 0 and self.minor == b"0")
+    def _read_head(self, data: bytes) -> bool:
+        """Take what the head the read held says; False: leave the read to h11."""
+        raise NotImplementedError
 
     def _judge(self, events: bytearray) -> bool:
         began = self.head = self.done = False
@@ -146,24 +100,57 @@ class _Scout:
 
 
 class RequestScout(_Scout):
-    """Reads requests: the method and target of the head the last read held."""
+    """Reads requests: the method and path of the head the last read held."""
 
-    __slots__ = ()
+    __slots__ = ("line_end", "method", "minor", "path")
 
     parser: httptools.HttpRequestParser
 
     def __init__(self) -> None:
-        super().__init__(request=True)
+        super().__init__()
         self.parser = httptools.HttpRequestParser(_Events(self.events))
+        self.method = self.path = b""  # of the head the last read held
+        self.minor = b"1"  # its HTTP minor version
+        self.line_end = 0  # where its request line ends
+
+    def _read_head(self, data: bytes) -> bool:
+        """Take the method and path of the head llhttp accepted; False: leave it to h11.
+
+        A vouched read with a head starts with it. A request line this reading does not find as
+        it expects (more than one space, an HTTP version h11 refuses) goes to h11.
+        """
+        line = _REQUEST_LINE.match(data)
+        if line is None:
+            return False
+        self.method, path, target, self.minor = line.groups()
+        self.path = path if path is not None else request_path(target)
+        self.line_end = line.end() - 2
+        return True
+
+    def hosts_ok(self, data: bytes) -> bool:
+        """Whether the head of the read last fed has the Host fields h11 requires: exactly one
+        in HTTP/1.1, at most one before (llhttp does not check)."""
+        # llhttp accepts only CRLF line ends and refuses obs-fold, so a field line starts after
+        # CRLF and this counts Host fields exactly.
+        head_end = data.find(b"\r\n\r\n", self.line_end)
+        if head_end < 0:
+            return False
+        hosts = data[self.line_end : head_end + 2].lower().count(b"\r\nhost:")
+        return hosts == 1 or (hosts == 0 and self.minor == b"0")
 
 
 class ResponseScout(_Scout):
     """Reads responses: whether the head the last read held is a final answer (not 1xx)."""
 
-    __slots__ = ()
+    __slots__ = ("final",)
 
     parser: httptools.HttpResponseParser
 
     def __init__(self) -> None:
-        super().__init__(request=False)
+        super().__init__()
         self.parser = httptools.HttpResponseParser(_Events(self.events))
+        self.final = False
+
+    def _read_head(self, data: bytes) -> bool:
+        self.final = self.parser.get_status_code() >= 200
+        return True
